@@ -1,0 +1,23 @@
+"""Exceptions for mistakes a user can fix; each message is one sentence naming the fix."""
+
+from __future__ import annotations
+
+
+class ModeltuneError(Exception):
+    """Base class: the message is shown to the user as is, without a traceback."""
+
+
+class SpecError(ModeltuneError):
+    """The tuning-job spec (or an argument that builds one) is invalid."""
+
+
+class NotFoundError(ModeltuneError):
+    """A named tuning job or training job does not exist in the store."""
+
+
+class ConflictError(ModeltuneError):
+    """The request clashes with what the store holds (e.g. a name already taken)."""
+
+
+class StoreError(ModeltuneError):
+    """The store cannot be opened or written."""

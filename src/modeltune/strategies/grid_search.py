@@ -1,0 +1,22 @@
+"""Grid search: every combination of the ranges' grid values, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from modeltune.strategies.base import Observation, Strategy
+
+
+class GridStrategy(Strategy):
+    """Walks the grid in a fixed order, skipping combinations already in the history."""
+
+    def suggest(self, history: Sequence[Observation], count: int) -> list[dict[str, Any]]:
+        tried = {self.space.key(o.hyperparameters) for o in history if not o.source}
+        suggestions: list[dict[str, Any]] = []
+        for candidate in self.space.grid():
+            if len(suggestions) == count:
+                break
+            if self.space.key(candidate) not in tried:
+                suggestions.append(candidate)
+        return suggestions
