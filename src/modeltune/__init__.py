@@ -16,6 +16,7 @@ _EXPORTS = {
     "report": "modeltune.metrics.report",
     "Estimator": "modeltune.sdk",
     "HyperparameterTuner": "modeltune.sdk",
+    "HyperparameterTuningJobAnalytics": "modeltune.sdk",
     "ContinuousParameter": "modeltune.sdk",
     "IntegerParameter": "modeltune.sdk",
     "CategoricalParameter": "modeltune.sdk",

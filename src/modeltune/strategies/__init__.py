@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from modeltune.space import SearchSpace
 from modeltune.strategies.base import Observation, ObjectiveType, Strategy
+from modeltune.strategies.bayesian import BayesianStrategy
 from modeltune.strategies.grid_search import GridStrategy
 from modeltune.strategies.random_search import RandomStrategy
 
-STRATEGIES: dict[str, type[Strategy]] = {"Random": RandomStrategy, "Grid": GridStrategy}
+STRATEGIES: dict[str, type[Strategy]] = {"Random": RandomStrategy, "Grid": GridStrategy, "Bayesian": BayesianStrategy}
 
 
 def make_strategy(name: str, space: SearchSpace, objective_type: ObjectiveType, random_seed: int) -> Strategy:

@@ -1,0 +1,82 @@
+"""A tuning job described with SageMaker's DescribeHyperParameterTuningJob field names."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from modeltune.controller.progress import best_training_job
+from modeltune.spec import TuningJobSpec
+from modeltune.store import Store, TrainingJob
+from modeltune.store import repository as repo
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def training_job_summary(job: TrainingJob, spec: TuningJobSpec) -> dict[str, Any]:
+    """One training job as SageMaker's TrainingJobSummary."""
+    summary: dict[str, Any] = {
+        "TrainingJobName": job.name,
+        "TrainingJobStatus": job.status,
+        "TunedHyperParameters": {k: v for k, v in job.hyperparameters.items()},
+        "FinalHyperParameterTuningJobObjectiveMetric": None
+        if job.final_objective is None
+        else {"MetricName": spec.objective.metric, "Value": job.final_objective},
+        "CreationTime": _iso(job.created_at),
+        "TrainingStartTime": _iso(job.started_at),
+        "TrainingEndTime": _iso(job.ended_at),
+        "TrainingElapsedTimeSeconds": job.elapsed_seconds,
+    }
+    if job.status_reason:
+        summary["FailureReason" if job.status == "Failed" else "StatusReason"] = job.status_reason
+    return summary
+
+
+def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
+    """Status, limits, counters by status, best training job and timings of a tuning job."""
+    job = repo.get_tuning_job(store, name)
+    spec = TuningJobSpec.model_validate(job.spec)
+    jobs = repo.list_training_jobs(store, job.id)
+    counts = Counter(j.status for j in jobs)
+    best = best_training_job(jobs, spec.objective.type)
+    ended = [j.ended_at for j in jobs if j.ended_at]
+    description: dict[str, Any] = {
+        "HyperParameterTuningJobName": job.name,
+        "HyperParameterTuningJobStatus": job.status,
+        "Strategy": spec.strategy,
+        "HyperParameterTuningJobObjective": {"MetricName": spec.objective.metric, "Type": spec.objective.type},
+        "ResourceLimits": {
+            "MaxNumberOfTrainingJobs": spec.max_jobs,
+            "MaxParallelTrainingJobs": spec.limits.max_parallel_jobs,
+            "MaxRuntimeInSeconds": spec.limits.max_runtime,
+            "MaxRuntimePerTrainingJobInSeconds": spec.limits.max_runtime_per_training_job,
+        },
+        "RandomSeed": spec.random_seed,
+        "TrainingJobStatusCounters": {
+            "Completed": counts["Completed"],
+            "InProgress": counts["InProgress"] + counts["Pending"] + counts["Stopping"],
+            "RetryableError": 0,
+            "NonRetryableError": counts["Failed"],
+            "Stopped": counts["Stopped"],
+        },
+        "ObjectiveStatusCounters": {
+            "Succeeded": sum(j.final_objective is not None and j.status in ("Completed", "Stopped") for j in jobs),
+            "Pending": counts["InProgress"] + counts["Pending"] + counts["Stopping"],
+            "Failed": sum(j.status == "Failed" or (j.status == "Stopped" and j.final_objective is None) for j in jobs),
+        },
+        "BestTrainingJob": training_job_summary(best, spec) if best else None,
+        "CreationTime": _iso(job.created_at),
+        "HyperParameterTuningEndTime": _iso(job.ended_at),
+        "LastModifiedTime": _iso(max([job.created_at, *ended, *([job.ended_at] if job.ended_at else [])])),
+        "ElapsedSeconds": ((job.ended_at or _now()) - job.created_at).total_seconds(),
+    }
+    if job.status_reason:
+        description["FailureReason" if job.status == "Failed" else "StatusReason"] = job.status_reason
+    return description
+
+
+def _now() -> datetime:
+    return repo.utcnow()

@@ -1,0 +1,266 @@
+"""The ``modeltune`` command line: run, inspect and stop tuning jobs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from modeltune.errors import ModeltuneError
+
+app = typer.Typer(
+    name="modeltune",
+    help="Self-hosted automatic model tuning: run tuning jobs of your own training script, "
+    "inspect them, stop them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+StoreOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--store",
+        envvar="MODELTUNE_STORE",
+        help="Database URL of the store (default: SQLite in $MODELTUNE_HOME, ~/.modeltune).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JobArgument = Annotated[str, typer.Argument(help="Name of the tuning job.", show_default=False)]
+
+
+def _store(url: str | None) -> Any:
+    from modeltune.store import Store
+
+    return Store(url)
+
+
+@app.command()
+def run(
+    spec_file: Annotated[Path, typer.Argument(help="Spec file (YAML or JSON).", show_default=False)],
+    name: Annotated[Optional[str], typer.Option(help="Tuning job name, replacing the spec's.")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help="Grid, Random, Bayesian or Hyperband.")] = None,
+    max_jobs: Annotated[Optional[int], typer.Option(help="Training-job budget, replacing the spec's.")] = None,
+    max_parallel_jobs: Annotated[Optional[int], typer.Option(help="Training jobs at once.")] = None,
+    detach: Annotated[bool, typer.Option(help="Return at once; the job runs in a background process.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Start a tuning job from a spec file and follow it with a progress bar.
+
+    Ctrl-C stops it gracefully (running training jobs get SIGTERM, then SIGKILL
+    after the grace period); a second Ctrl-C kills them at once.
+    """
+    from modeltune.controller import service
+    from modeltune.spec import parse_spec, read_spec_file
+
+    data = read_spec_file(spec_file)
+    if name:
+        data["name"] = name
+    if strategy:
+        data["strategy"] = strategy
+    limits = dict(data.get("limits") or {})
+    limits.update({k: v for k, v in (("max_jobs", max_jobs), ("max_parallel_jobs", max_parallel_jobs)) if v})
+    if limits:
+        data["limits"] = limits
+    spec = parse_spec(data, spec_file.name)
+    the_store = _store(store)
+    job = service.submit(the_store, spec)
+    if detach:
+        pid = service.start_detached(the_store, job.name)
+        console.print(f"Started tuning job [bold]{job.name}[/] in the background (pid {pid}).")
+        console.print(f"Follow it with: modeltune describe {job.name}")
+        return
+    _run_in_foreground(the_store, job.name)
+
+
+def _run_in_foreground(store: Any, name: str) -> None:
+    from modeltune.cli_views import ProgressView, print_best
+    from modeltune.controller import Controller
+
+    view = ProgressView(console, name)
+    controller = Controller(store, name, on_progress=view.update)
+    presses = 0
+
+    def on_interrupt(_signum: int, _frame: Any) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            errors.print("Stopping: running training jobs get SIGTERM (Ctrl-C again to kill them now)...")
+            controller.request_stop()
+        else:
+            for training_job in controller.executor.running():
+                controller.executor.stop(training_job, 0)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with view:
+            job = controller.run()
+        if not console.is_terminal:
+            console.print()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print_best(console, store, job.name)
+    if job.status == "Failed":
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_jobs(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """List the tuning jobs in the store, newest first."""
+    from modeltune.cli_views import jobs_table
+    from modeltune.controller.progress import Progress
+    from modeltune.spec import TuningJobSpec
+    from modeltune.store import repository as repo
+
+    the_store = _store(store)
+    rows = []
+    for job in repo.list_tuning_jobs(the_store):
+        spec = TuningJobSpec.model_validate(job.spec)
+        progress = Progress.of(job, spec, repo.list_training_jobs(the_store, job.id))
+        rows.append((job, spec, progress))
+    if as_json:
+        _print_json([
+            {"HyperParameterTuningJobName": j.name, "HyperParameterTuningJobStatus": j.status,
+             "Strategy": s.strategy, "CreationTime": j.created_at.isoformat() + "Z", "TrainingJobsDone": p.done,
+             "MaxNumberOfTrainingJobs": p.total, "BestObjectiveValue": p.best_value}
+            for j, s, p in rows
+        ])
+        return
+    if not rows:
+        console.print("No tuning jobs yet. Start one with: modeltune run SPEC_FILE")
+        return
+    console.print(jobs_table(rows))
+
+
+@app.command()
+def describe(job: JobArgument, store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """Show a tuning job: status, counts by training-job status, objective, best training job, timings."""
+    from modeltune.analytics import describe_tuning_job
+    from modeltune.cli_views import print_description
+
+    description = describe_tuning_job(_store(store), job)
+    if as_json:
+        _print_json(description)
+    else:
+        print_description(console, description)
+
+
+@app.command("training-jobs")
+def training_jobs(
+    job: JobArgument,
+    sort: Annotated[str, typer.Option(help="Order: objective (best first), number or time.")] = "number",
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a tuning job's training jobs with their hyperparameters, status and objective."""
+    from modeltune.analytics import training_job_summary
+    from modeltune.cli_views import training_jobs_table
+    from modeltune.errors import SpecError
+    from modeltune.spec import TuningJobSpec
+    from modeltune.store import repository as repo
+
+    if sort not in ("objective", "number", "time"):
+        raise SpecError(f"--sort must be objective, number or time, not {sort!r}")
+    the_store = _store(store)
+    tuning_job = repo.get_tuning_job(the_store, job)
+    spec = TuningJobSpec.model_validate(tuning_job.spec)
+    jobs = repo.list_training_jobs(the_store, tuning_job.id)
+    if sort == "objective":
+        sign = -1.0 if spec.objective.type == "Maximize" else 1.0
+        jobs.sort(key=lambda j: (j.final_objective is None, sign * (j.final_objective or 0.0), j.number))
+    elif sort == "time":
+        jobs.sort(key=lambda j: (j.started_at is None, j.started_at or j.created_at, j.number))
+    if as_json:
+        _print_json([training_job_summary(j, spec) for j in jobs])
+    else:
+        console.print(training_jobs_table(spec, jobs))
+
+
+@app.command()
+def logs(
+    job: JobArgument,
+    training_job: Annotated[str, typer.Argument(help="Training job name or number.", show_default=False)],
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines until it ends.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Print a training job's log (stdout and stderr)."""
+    from modeltune.store import TERMINAL_TRAINING_STATUSES
+    from modeltune.store import repository as repo
+
+    the_store = _store(store)
+    tuning_job = repo.get_tuning_job(the_store, job)
+    record = repo.get_training_job(the_store, tuning_job, training_job)
+    path = Path(record.log_path)
+    offset = 0
+    while True:
+        if path.exists():
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+            offset += len(chunk)
+            sys.stdout.write(chunk.decode("utf-8", "replace"))
+            sys.stdout.flush()
+        if not follow:
+            return
+        record = repo.get_training_job(the_store, tuning_job, record.name)
+        if record.status in TERMINAL_TRAINING_STATUSES and path.exists() and path.stat().st_size == offset:
+            return
+        time.sleep(0.5)
+
+
+@app.command()
+def stop(
+    job: JobArgument,
+    wait: Annotated[bool, typer.Option(help="Wait until the job is Stopped.")] = True,
+    store: StoreOption = None,
+) -> None:
+    """Stop a running tuning job: its training jobs get SIGTERM, then SIGKILL after the grace period."""
+    from modeltune.controller import service
+    from modeltune.store import repository as repo
+
+    the_store = _store(store)
+    state = service.stop(the_store, job)
+    console.print(f"Tuning job {job} is {state.status}.")
+    while wait and not state.terminal:
+        time.sleep(0.5)
+        state = repo.get_tuning_job(the_store, job)
+    if wait:
+        console.print(f"Tuning job {job} is {state.status}.")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def main() -> None:
+    """Entry point: user mistakes end with one line on stderr and exit code 2, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except ModeltuneError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except typer.Abort:
+        errors.print("Aborted.")
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

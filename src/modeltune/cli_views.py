@@ -1,0 +1,130 @@
+"""Rich renderings for the CLI: the live progress bar, tables and the job description."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from modeltune.controller.progress import Progress as JobProgress
+from modeltune.spec import TuningJobSpec
+from modeltune.store import TrainingJob, TuningJob
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
+class ProgressView:
+    """A live bar: done / total, running, failed and the best objective so far."""
+
+    def __init__(self, console: Console, name: str):
+        self._bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[details]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._task = self._bar.add_task(name, total=None, details="starting")
+        self._live = Live(Group(self._bar), console=console, refresh_per_second=4)
+
+    def update(self, progress: JobProgress) -> None:
+        """Show the latest counts."""
+        best = f"best {_number(progress.best_value)}" + (f" ({progress.best_name})" if progress.best_name else "")
+        details = f"running {progress.running}  failed {progress.failed}  {best}"
+        self._bar.update(self._task, total=progress.total, completed=progress.done, details=details)
+
+    def __enter__(self) -> ProgressView:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._live.__exit__(*exc)
+
+
+def print_best(console: Console, store: Any, name: str) -> None:
+    """The final summary of a tuning job: its status and best training job."""
+    from modeltune.analytics import describe_tuning_job
+
+    description = describe_tuning_job(store, name)
+    console.print(f"Tuning job [bold]{name}[/] {description['HyperParameterTuningJobStatus']}"
+                  + (f": {description.get('StatusReason') or description.get('FailureReason')}"
+                     if description.get("StatusReason") or description.get("FailureReason") else ""))
+    _print_best_job(console, description)
+
+
+def _print_best_job(console: Console, description: dict[str, Any]) -> None:
+    best = description.get("BestTrainingJob")
+    if not best:
+        console.print("No training job produced an objective value.")
+        return
+    metric = best["FinalHyperParameterTuningJobObjectiveMetric"]
+    console.print(f"Best training job: [bold]{best['TrainingJobName']}[/]  {metric['MetricName']} = "
+                  f"[bold green]{_number(metric['Value'])}[/]")
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("hyperparameter")
+    table.add_column("value")
+    for key, value in best["TunedHyperParameters"].items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+def print_description(console: Console, d: dict[str, Any]) -> None:
+    """``modeltune describe`` as text."""
+    objective = d["HyperParameterTuningJobObjective"]
+    limits = d["ResourceLimits"]
+    counters = d["TrainingJobStatusCounters"]
+    console.print(f"[bold]{d['HyperParameterTuningJobName']}[/]  {d['HyperParameterTuningJobStatus']}")
+    for label, key in (("Reason", "StatusReason"), ("Failure", "FailureReason")):
+        if d.get(key):
+            console.print(f"  {label}: {d[key]}")
+    console.print(f"  Strategy: {d['Strategy']}   Objective: {objective['Type']} {objective['MetricName']}   "
+                  f"Seed: {d['RandomSeed']}")
+    console.print(f"  Limits: {limits['MaxNumberOfTrainingJobs']} training jobs, "
+                  f"{limits['MaxParallelTrainingJobs']} at once")
+    console.print("  Training jobs: " + ", ".join(f"{k} {v}" for k, v in counters.items()))
+    console.print(f"  Created: {d['CreationTime']}   Ended: {d['HyperParameterTuningEndTime'] or '-'}   "
+                  f"Elapsed: {d['ElapsedSeconds']:.0f} s")
+    _print_best_job(console, d)
+
+
+def jobs_table(rows: Sequence[tuple[TuningJob, TuningJobSpec, JobProgress]]) -> Table:
+    """``modeltune list`` as a table."""
+    table = Table(header_style="bold")
+    for column in ("name", "status", "strategy", "objective", "done", "failed", "best", "created"):
+        table.add_column(column)
+    for job, spec, progress in rows:
+        table.add_row(
+            job.name, job.status, spec.strategy, f"{spec.objective.type} {spec.objective.metric}",
+            f"{progress.done}/{progress.total}", str(progress.failed), _number(progress.best_value),
+            job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    return table
+
+
+def training_jobs_table(spec: TuningJobSpec, jobs: Sequence[TrainingJob]) -> Table:
+    """``modeltune training-jobs`` as a table."""
+    table = Table(header_style="bold")
+    table.add_column("name", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column(spec.objective.metric, justify="right", no_wrap=True)
+    for name in spec.ranges:
+        table.add_column(name, justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("reason", overflow="fold", max_width=60)
+    for job in jobs:
+        table.add_row(
+            job.name, job.status, _number(job.final_objective),
+            *[str(job.hyperparameters.get(n, "")) if not isinstance(job.hyperparameters.get(n), float)
+              else f"{job.hyperparameters[n]:.6g}" for n in spec.ranges],
+            "-" if job.elapsed_seconds is None else f"{job.elapsed_seconds:.1f}",
+            job.status_reason or "",
+        )
+    return table

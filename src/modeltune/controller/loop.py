@@ -1,0 +1,222 @@
+"""The tuning loop: ask the strategy, launch training jobs, follow their metrics, finish."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from modeltune.controller.progress import Progress
+from modeltune.controller.running_job import RunningJob
+from modeltune.executors import Executor, ExecutorEvent, LocalExecutor
+from modeltune.executors.contract import prepare_launch
+from modeltune.spec import TuningJobSpec
+from modeltune.store import TERMINAL_TUNING_STATUSES, MetricValue, Store, TuningJob, utcnow
+from modeltune.store import repository as repo
+from modeltune.strategies import Observation, Strategy, make_strategy
+
+HEARTBEAT_SECONDS = 2.0
+
+
+class Controller:
+    """Runs one tuning job to its end; everything it knows is rebuilt from the store.
+
+    Args:
+        store: the store holding the tuning job.
+        name: the tuning job's name (created beforehand with status InProgress).
+        executor: where training jobs run; local processes by default.
+        on_progress: called with a ``Progress`` whenever the counts or the best value change.
+        poll_seconds: longest wait for executor events per loop iteration.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        executor: Executor | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        poll_seconds: float = 0.25,
+    ):
+        self.store = store
+        self.job = repo.get_tuning_job(store, name)
+        self.spec = TuningJobSpec.model_validate(self.job.spec)
+        self.executor = executor or LocalExecutor()
+        self.on_progress = on_progress
+        self.poll_seconds = poll_seconds
+        self.strategy: Strategy = make_strategy(
+            self.spec.strategy, self.spec.space, self.spec.objective.type, int(self.spec.random_seed or 0)
+        )
+        self.running: dict[str, RunningJob] = {}
+        self.stop_requested_locally = False
+        self._exhausted = False
+        self._last_heartbeat = 0.0
+        self._started = time.monotonic()
+        self._last_progress: Progress | None = None
+
+    def request_stop(self) -> None:
+        """Ask for a graceful stop from this process (e.g. on Ctrl-C)."""
+        self.stop_requested_locally = True
+
+    def run(self) -> TuningJob:
+        """Run until the budget is spent, the space is exhausted, or a stop is requested."""
+        if self.job.terminal:
+            return self.job
+        repo.update_tuning_job(
+            self.store, self.job.id, controller_pid=os.getpid(), controller_host=socket.gethostname(),
+            heartbeat_at=utcnow(),
+        )
+        self._recover_interrupted()
+        try:
+            while True:
+                status = self._sync_status()
+                if status in TERMINAL_TUNING_STATUSES:  # ended from outside, e.g. by 'modeltune stop'
+                    self._stop_all("the tuning job was ended from outside")
+                    self._drain(deadline=time.monotonic() + self.spec.training.stop_grace_seconds + 5)
+                    return self.job
+                if status == "Stopping":
+                    self._stop_all("stopped by request")
+                    if not self.running:
+                        return self._finish("Stopped", "stopped by request")
+                else:
+                    self._enforce_limits()
+                    self._launch_new()
+                    if not self.running and (self._exhausted or self._created() >= self.spec.max_jobs):
+                        return self._finish("Completed", None)
+                self._handle(self.executor.poll(self.poll_seconds))
+                self._report_progress()
+        except BaseException:
+            self._stop_all("the controller stopped unexpectedly")
+            self._drain(deadline=time.monotonic() + self.spec.training.stop_grace_seconds + 5)
+            raise
+
+    # -- state kept in the store -------------------------------------------------------------------
+
+    def _sync_status(self) -> str:
+        now = time.monotonic()
+        if self.stop_requested_locally:
+            repo.request_stop(self.store, self.job.name)
+        if now - self._last_heartbeat >= HEARTBEAT_SECONDS or self.stop_requested_locally:
+            repo.update_tuning_job(self.store, self.job.id, heartbeat_at=utcnow())
+            self._last_heartbeat = now
+            self.job = repo.get_tuning_job(self.store, self.job.name)
+        return self.job.status
+
+    def _recover_interrupted(self) -> None:
+        """Training jobs left running by a controller that died cannot be followed: end them."""
+        for job in repo.list_training_jobs(self.store, self.job.id):
+            if job.status in ("Pending", "InProgress", "Stopping"):
+                repo.update_training_job(
+                    self.store, job.id, status="Failed", ended_at=utcnow(),
+                    status_reason="interrupted: the controller stopped while this training job ran",
+                )
+
+    def _created(self) -> int:
+        return repo.count_training_jobs(self.store, self.job.id)
+
+    def _history(self) -> list[Observation]:
+        return [
+            Observation(job.hyperparameters, job.status, job.final_objective)
+            for job in repo.list_training_jobs(self.store, self.job.id)
+        ]
+
+    # -- launching and stopping ------------------------------------------------------------------------
+
+    def _launch_new(self) -> None:
+        free = self.spec.limits.max_parallel_jobs - len(self.running)
+        remaining = self.spec.max_jobs - self._created()
+        count = min(free, remaining)
+        if count <= 0 or self._exhausted:
+            return
+        suggestions = self.strategy.suggest(self._history(), count)
+        if len(suggestions) < count:
+            self._exhausted = True
+        for hyperparameters in suggestions:
+            self._launch(hyperparameters)
+
+    def _launch(self, hyperparameters: dict) -> None:
+        number = self._created() + 1
+        name = f"{self.job.name}-{number:03d}"
+        folder = self.store.jobs_folder() / self.job.name / name
+        record = repo.add_training_job(
+            self.store, self.job.id, number, name, hyperparameters, str(folder / "output.log"), str(folder)
+        )
+        request = prepare_launch(self.spec, name, hyperparameters, folder, Path(record.log_path), number)
+        self.running[name] = RunningJob(record, self.spec)
+        pid = self.executor.launch(request)
+        repo.update_training_job(self.store, record.id, status="InProgress", started_at=utcnow(), pid=pid)
+
+    def _enforce_limits(self) -> None:
+        limit = self.spec.limits.max_runtime_per_training_job
+        if limit is not None:
+            for name, job in self.running.items():
+                if job.elapsed() > limit and job.stop_reason is None:
+                    self._stop(name, f"MaxRuntimeExceeded: ran longer than the {limit:g} s limit")
+        tuning_limit = self.spec.limits.max_runtime
+        if tuning_limit is not None and time.monotonic() - self._started > tuning_limit:
+            self._exhausted = True
+            self._stop_all(f"the tuning job reached its {tuning_limit:g} s runtime limit")
+
+    def _stop(self, name: str, reason: str) -> None:
+        job = self.running[name]
+        if job.stop_reason is None:
+            job.request_stop(reason)
+            repo.update_training_job(self.store, job.record.id, status="Stopping")
+            self.executor.stop(name, self.spec.training.stop_grace_seconds)
+
+    def _stop_all(self, reason: str) -> None:
+        for name in list(self.running):
+            self._stop(name, reason)
+
+    # -- events ------------------------------------------------------------------------------------------
+
+    def _handle(self, events: list[ExecutorEvent]) -> None:
+        values: list[tuple[int, MetricValue]] = []
+        exits: list[ExecutorEvent] = []
+        for event in events:
+            job = self.running.get(event.name)
+            if job is None:
+                continue
+            if event.is_exit:
+                exits.append(event)
+            else:
+                values += [(job.record.id, v) for v in job.feed_line(event.line or "")]
+        for job in self.running.values():
+            values += [(job.record.id, v) for v in job.read_files()]
+        repo.add_metric_values(self.store, values)
+        for event in exits:
+            self._finish_training_job(event)
+
+    def _finish_training_job(self, event: ExecutorEvent) -> None:
+        job = self.running.pop(event.name)
+        outcome = job.outcome(event.exit_code, event.error)
+        repo.update_training_job(
+            self.store, job.record.id, status=outcome.status, final_objective=outcome.final_objective,
+            status_reason=outcome.reason, exit_code=event.exit_code, ended_at=utcnow(),
+        )
+
+    def _drain(self, deadline: float) -> None:
+        while self.running and time.monotonic() < deadline:
+            self._handle(self.executor.poll(self.poll_seconds))
+
+    def _finish(self, status: str, reason: str | None) -> TuningJob:
+        if status == "Completed" and self._all_failed():
+            status, reason = "Failed", "every training job failed; see 'modeltune training-jobs' for the reasons"
+        repo.update_tuning_job(self.store, self.job.id, status=status, status_reason=reason, ended_at=utcnow())
+        self.job = repo.get_tuning_job(self.store, self.job.name)
+        self._report_progress(force=True)
+        return self.job
+
+    def _all_failed(self) -> bool:
+        jobs = repo.list_training_jobs(self.store, self.job.id)
+        return bool(jobs) and all(j.status == "Failed" for j in jobs)
+
+    def _report_progress(self, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        progress = Progress.of(self.job, self.spec, repo.list_training_jobs(self.store, self.job.id))
+        if force or progress != self._last_progress:
+            self._last_progress = progress
+            self.on_progress(progress)
+

@@ -1,0 +1,138 @@
+"""The training-job contract: argv, files and environment a SageMaker script-mode script expects.
+
+Folder layout of one training job (``output_dir``), as under ``/opt/ml`` in SageMaker::
+
+    input/config/hyperparameters.json   name -> value as a string
+    input/config/inputdataconfig.json   one entry per channel
+    input/config/resourceconfig.json    current_host, hosts
+    model/                              SM_MODEL_DIR
+    output/                             SM_OUTPUT_DIR (a ``failure`` file here gives the failure reason)
+    output/data/                        SM_OUTPUT_DATA_DIR
+    output/intermediate/                SM_OUTPUT_INTERMEDIATE_DIR
+    metrics.jsonl                       MODELTUNE_METRICS_FILE (``modeltune.report``)
+    hypertune/output.metrics            CLOUD_ML_HP_METRIC_FILE (cloudml-hypertune)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from modeltune.errors import SpecError
+from modeltune.executors.base import LaunchRequest
+from modeltune.metrics.report import METRICS_FILE_VARIABLE
+from modeltune.spec import TuningJobSpec
+
+# Commands that mean "the Python running modeltune", so a venv need not be activated.
+_PYTHON_NAMES = {"python", "python3", f"python3.{sys.version_info.minor}"}
+HOST = "algo-1"
+
+
+def resolve_command(command: list[str], source_dir: str) -> list[str]:
+    """The argv to run: ``python`` becomes this interpreter; a missing program is a SpecError."""
+    program = command[0]
+    if program in _PYTHON_NAMES:
+        return [sys.executable, *command[1:]]
+    if os.sep in program:
+        path = Path(source_dir) / program
+        if not path.exists():
+            raise SpecError(f"training command {program!r} does not exist in {source_dir}; check training.command")
+        return [str(path.resolve()), *command[1:]]
+    if shutil.which(program) is None:
+        raise SpecError(f"training command {program!r} was not found on PATH; check training.command")
+    return list(command)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
+def command_line_arguments(hyperparameters: Mapping[str, Any]) -> list[str]:
+    """``--name value`` pairs sorted by name (``-k value`` for a one-character name), as SageMaker does."""
+    args: list[str] = []
+    for name in sorted(hyperparameters):
+        args += [f"-{name}" if len(name) == 1 else f"--{name}", _text(hyperparameters[name])]
+    return args
+
+
+def prepare_launch(
+    spec: TuningJobSpec,
+    training_job_name: str,
+    hyperparameters: Mapping[str, Any],
+    output_dir: Path,
+    log_path: Path,
+    trial_id: int,
+) -> LaunchRequest:
+    """Create the training job's folders and files, and the request that starts it."""
+    config_dir = output_dir / "input" / "config"
+    model_dir, out_dir = output_dir / "model", output_dir / "output"
+    for folder in (config_dir, model_dir, out_dir / "data", out_dir / "intermediate", output_dir / "hypertune"):
+        folder.mkdir(parents=True, exist_ok=True)
+    training = spec.training
+    all_hps = {**training.static_hyperparameters, **hyperparameters}
+    hps_as_text = {name: _text(value) for name, value in all_hps.items()}
+    hps_file = {**hps_as_text, "_tuning_objective_metric": spec.objective.metric}
+    (config_dir / "hyperparameters.json").write_text(json.dumps(hps_file, indent=2, sort_keys=True))
+    channels = dict(training.channels)
+    (config_dir / "inputdataconfig.json").write_text(
+        json.dumps({name: {"TrainingInputMode": "File", "ContentType": "", "S3DistributionType": "FullyReplicated"}
+                    for name in channels}, indent=2)
+    )
+    resource = {"current_host": HOST, "hosts": [HOST], "network_interface_name": "lo"}
+    (config_dir / "resourceconfig.json").write_text(json.dumps(resource, indent=2))
+
+    user_args = command_line_arguments(all_hps)
+    env = {
+        "TRAINING_JOB_NAME": training_job_name,
+        "SM_HPS": json.dumps(all_hps, sort_keys=True),
+        "SM_USER_ARGS": json.dumps(user_args),
+        "SM_MODEL_DIR": str(model_dir),
+        "SM_INPUT_DIR": str(output_dir / "input"),
+        "SM_INPUT_CONFIG_DIR": str(config_dir),
+        "SM_OUTPUT_DIR": str(out_dir),
+        "SM_OUTPUT_DATA_DIR": str(out_dir / "data"),
+        "SM_OUTPUT_INTERMEDIATE_DIR": str(out_dir / "intermediate"),
+        "SM_CHANNELS": json.dumps(sorted(channels)),
+        "SM_CURRENT_HOST": HOST,
+        "SM_HOSTS": json.dumps([HOST]),
+        "SM_NUM_CPUS": str(os.cpu_count() or 1),
+        "SM_NUM_GPUS": "0",
+        METRICS_FILE_VARIABLE: str(output_dir / "metrics.jsonl"),
+        "CLOUD_ML_HP_METRIC_FILE": str(output_dir / "hypertune" / "output.metrics"),
+        "CLOUD_ML_TRIAL_ID": str(trial_id),
+        "TF_CONFIG": json.dumps({"task": {"type": "master", "index": 0, "trial": str(trial_id)}}),
+    }
+    env.update({f"SM_CHANNEL_{name.upper()}": path for name, path in channels.items()})
+    env.update({f"SM_HP_{name.upper()}": value for name, value in hps_as_text.items()})
+    env["SM_TRAINING_ENV"] = json.dumps({
+        "job_name": training_job_name,
+        "hyperparameters": all_hps,
+        "channel_input_dirs": channels,
+        "model_dir": str(model_dir),
+        "output_dir": str(out_dir),
+        "output_data_dir": str(out_dir / "data"),
+        "current_host": HOST,
+        "hosts": [HOST],
+        "num_cpus": os.cpu_count() or 1,
+        "num_gpus": 0,
+        "user_args": user_args,
+    })
+    env.update(training.environment)
+    argv = resolve_command(training.command, training.source_dir) + user_args
+    return LaunchRequest(training_job_name, argv, Path(training.source_dir), env, log_path)
+
+
+def failure_file_reason(output_dir: Path) -> str | None:
+    """The reason a training job wrote to ``output/failure``, if it did."""
+    try:
+        text = (output_dir / "output" / "failure").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return text[:2000] or None

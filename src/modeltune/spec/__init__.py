@@ -1,0 +1,16 @@
+"""The tuning-job spec (pydantic models) and its loaders."""
+
+from modeltune.spec.loader import load_spec, parse_spec, read_spec_file, resolve_paths
+from modeltune.spec.models import Limits, MetricDefinition, Objective, TrainingSpec, TuningJobSpec
+
+__all__ = [
+    "Limits",
+    "MetricDefinition",
+    "Objective",
+    "TrainingSpec",
+    "TuningJobSpec",
+    "load_spec",
+    "parse_spec",
+    "read_spec_file",
+    "resolve_paths",
+]

@@ -1,0 +1,108 @@
+"""Reading spec files (YAML or JSON) into a validated ``TuningJobSpec``, with one-sentence errors."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from modeltune.errors import SpecError
+from modeltune.space import ranges as range_models
+from modeltune.spec import models
+
+_RANGE_TAGS = {"Continuous", "Integer", "Categorical", "Discrete"}
+
+
+def _known_fields() -> set[str]:
+    classes: list[type[BaseModel]] = [
+        models.TuningJobSpec,
+        models.TrainingSpec,
+        models.MetricDefinition,
+        models.Objective,
+        models.Limits,
+        range_models.ContinuousRange,
+        range_models.IntegerRange,
+        range_models.CategoricalRange,
+        range_models.DiscreteRange,
+    ]
+    return {name for cls in classes for name in cls.model_fields}
+
+
+def describe_validation_error(exc: ValidationError, source: str) -> str:
+    """One sentence for the first problem pydantic found, naming the field and the fix."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"] if str(part) not in _RANGE_TAGS]
+    where = ".".join(loc) or "the spec"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        field = loc[-1]
+        close = difflib.get_close_matches(field, sorted(_known_fields()), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else "; remove it"
+        return f"{source}: unknown field {field!r} at {where}{hint}"
+    if kind == "missing":
+        return f"{source}: {where} is required but missing"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "union_tag_invalid":
+        return f"{source}: {where}: unknown range type; use one of Continuous, Integer, Categorical, Discrete"
+    if kind == "union_tag_not_found":
+        return f"{source}: {where}: a range needs a type: Continuous, Integer, Categorical or Discrete"
+    if "input" in error and kind not in ("value_error", "assertion_error") and not isinstance(error["input"], dict):
+        message = f"{message}, got {error['input']!r}"
+    return f"{source}: {where}: {message[0].lower()}{message[1:]}"
+
+
+def parse_spec(data: Mapping[str, Any], source: str = "spec") -> models.TuningJobSpec:
+    """Validate a spec given as a dict (already resolved paths)."""
+    try:
+        return models.TuningJobSpec.model_validate(dict(data))
+    except ValidationError as exc:
+        raise SpecError(describe_validation_error(exc, source)) from None
+
+
+def read_spec_file(path: str | Path) -> dict[str, Any]:
+    """The raw mapping in a YAML or JSON spec file, with relative paths resolved against its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"spec file {str(path)!r} does not exist; check the path") from None
+    except OSError as exc:
+        raise SpecError(f"cannot read spec file {str(path)!r}: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path.name}: line {exc.lineno}: malformed JSON ({exc.msg})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise SpecError(f"{path.name}: {line}malformed YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path.name}: the spec must be a mapping with name, training, objective and ranges")
+    return resolve_paths(data, path.resolve().parent)
+
+
+def resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make ``training.source_dir`` and the channel paths absolute, relative to ``base`` (the spec's folder)."""
+    training = data.get("training")
+    if not isinstance(training, dict):
+        return data
+    training = dict(training)
+    source_dir = (base / str(training.get("source_dir", "."))).resolve()
+    training["source_dir"] = str(source_dir)
+    channels = training.get("channels")
+    if isinstance(channels, dict):
+        training["channels"] = {k: str((base / str(v)).resolve()) for k, v in channels.items()}
+    return {**data, "training": training}
+
+
+def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> models.TuningJobSpec:
+    """Read, resolve and validate a spec file; ``overrides`` replace top-level keys (e.g. name)."""
+    data = read_spec_file(path)
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return parse_spec(data, Path(path).name)

@@ -1,0 +1,139 @@
+"""The tuning-job spec: the user-facing contract, validated once before anything launches."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from modeltune.space import SearchSpace
+from modeltune.space.ranges import ContinuousRange, Range
+
+StaticValue = Union[str, int, float, bool]
+JOB_NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})$"
+DEFAULT_MAX_JOBS = 20
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class MetricDefinition(_Model):
+    """A metric read from the training job's log: a regex with one capture group for the value.
+
+    An optional named group ``(?P<step>...)`` gives the step explicitly.
+    """
+
+    name: str = Field(min_length=1)
+    regex: str
+
+    @field_validator("regex")
+    @classmethod
+    def _check_regex(cls, regex: str) -> str:
+        try:
+            compiled = re.compile(regex)
+        except re.error as exc:
+            raise ValueError(f"regex {regex!r} does not compile ({exc})") from None
+        value_groups = compiled.groups - (1 if "step" in compiled.groupindex else 0)
+        if value_groups != 1:
+            raise ValueError(
+                f"regex {regex!r} must have exactly one capture group for the value, it has {value_groups}; "
+                "wrap the number in parentheses and use (?:...) for other groups"
+            )
+        return regex
+
+
+class TrainingSpec(_Model):
+    """How to run one training job."""
+
+    command: list[str] = Field(min_length=1)
+    source_dir: str = "."
+    static_hyperparameters: dict[str, StaticValue] = Field(default_factory=dict)
+    metric_definitions: list[MetricDefinition] = Field(min_length=1)
+    channels: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(default_factory=dict)
+    stop_grace_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split_command(cls, command: Any) -> Any:
+        return shlex.split(command) if isinstance(command, str) else command
+
+    @model_validator(mode="after")
+    def _check_metrics(self) -> TrainingSpec:
+        names = [m.name for m in self.metric_definitions]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"metric names must be unique, repeated: {', '.join(repeated)}")
+        if len(names) > 40:
+            raise ValueError(f"at most 40 metric definitions are allowed, got {len(names)}")
+        return self
+
+
+class Objective(_Model):
+    """The metric to optimise and its direction."""
+
+    metric: str
+    type: Literal["Maximize", "Minimize"] = "Maximize"
+
+
+class Limits(_Model):
+    """Budget of a tuning job. Runtimes are in seconds."""
+
+    max_jobs: int | None = Field(default=None, ge=1)
+    max_parallel_jobs: int = Field(default=1, ge=1)
+    max_runtime_per_training_job: float | None = Field(default=None, gt=0)
+    max_runtime: float | None = Field(default=None, gt=0)
+
+
+class TuningJobSpec(_Model):
+    """Everything a tuning job needs; stored with the job so it can be resumed as it was."""
+
+    name: str = Field(pattern=JOB_NAME_PATTERN)
+    training: TrainingSpec
+    objective: Objective
+    ranges: dict[str, Range] = Field(min_length=1)
+    strategy: Literal["Grid", "Random", "Bayesian", "Hyperband"] = "Bayesian"
+    limits: Limits = Field(default_factory=Limits)
+    random_seed: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> TuningJobSpec:
+        metric_names = [m.name for m in self.training.metric_definitions]
+        if self.objective.metric not in metric_names:
+            raise ValueError(
+                f"objective metric {self.objective.metric!r} is not among the metric definitions "
+                f"({', '.join(metric_names)}); add a definition for it or pick one of those"
+            )
+        clash = sorted(set(self.ranges) & set(self.training.static_hyperparameters))
+        if clash:
+            raise ValueError(
+                f"{', '.join(clash)} is both tuned and static; remove it from ranges or from static_hyperparameters"
+            )
+        if self.strategy == "Grid":
+            for name, r in self.ranges.items():
+                if isinstance(r, ContinuousRange) and r.grid_points is None:
+                    raise ValueError(
+                        f"Grid search needs grid_points for the Continuous range {name!r}, e.g. grid_points: 5"
+                    )
+        max_jobs = self.max_jobs
+        if self.limits.max_parallel_jobs > max_jobs:
+            raise ValueError(
+                f"max_parallel_jobs ({self.limits.max_parallel_jobs}) cannot exceed max_jobs ({max_jobs})"
+            )
+        return self
+
+    @property
+    def space(self) -> SearchSpace:
+        """The tuned ranges as a search space."""
+        return SearchSpace(self.ranges)
+
+    @property
+    def max_jobs(self) -> int:
+        """The training-job budget: the stated limit, else the grid size for Grid, else 20."""
+        if self.limits.max_jobs is not None:
+            return self.limits.max_jobs
+        return self.space.grid_size() if self.strategy == "Grid" else DEFAULT_MAX_JOBS
+

@@ -1,0 +1,152 @@
+"""Opening the store: where it lives, the database engine, migrations, and short transactions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modeltune.errors import StoreError
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# Seconds a writer waits for another process's write transaction before giving up.
+_SQLITE_BUSY_TIMEOUT_S = 60
+
+
+def default_home() -> Path:
+    """``$MODELTUNE_HOME``, or ``~/.modeltune``: the database and every training job's files."""
+    return Path(os.environ.get("MODELTUNE_HOME") or Path.home() / ".modeltune").expanduser()
+
+
+def resolve_store_url(url: str | None = None, home: Path | None = None) -> str:
+    """The database URL: the argument, else ``$MODELTUNE_STORE``, else SQLite in the home folder."""
+    url = url or os.environ.get("MODELTUNE_STORE")
+    if url:
+        return url
+    return f"sqlite:///{(home or default_home()) / 'modeltune.db'}"
+
+
+def _sqlite_engine(url: str, immediate: bool) -> Engine:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        folder = Path(path).expanduser().resolve().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store folder {str(folder)!r} ({exc.strerror}); set MODELTUNE_HOME "
+                             "to a writable folder") from None
+        if not os.access(folder, os.W_OK):
+            raise StoreError(f"the store folder {str(folder)!r} is not writable; set MODELTUNE_HOME or --store to a "
+                             "writable location")
+    engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's begin event emit BEGIN itself (pysqlite's own handling defers locks badly).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        # Writers take the write lock up front so two writers never deadlock on a lock upgrade.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """A connection to the store database plus the home folder for logs and outputs.
+
+    Safe to use from several processes at once: SQLite runs in WAL mode with short
+    write transactions; PostgreSQL and MySQL use their own row locking.
+
+    Args:
+        url: SQLAlchemy URL; defaults to ``$MODELTUNE_STORE`` or ``$MODELTUNE_HOME/modeltune.db``.
+        home: folder for training-job logs and outputs; defaults to ``$MODELTUNE_HOME``.
+    """
+
+    def __init__(self, url: str | None = None, home: Path | str | None = None):
+        self.home = Path(home).expanduser() if home else default_home()
+        self.url = resolve_store_url(url, self.home)
+        try:
+            backend = make_url(self.url).get_backend_name()
+            if backend == "sqlite":
+                self._read_engine = _sqlite_engine(self.url, immediate=False)
+                self._write_engine = _sqlite_engine(self.url, immediate=True)
+            else:
+                self._read_engine = self._write_engine = create_engine(self.url, pool_pre_ping=True)
+        except (ArgumentError, ValueError):
+            raise StoreError(f"store URL {self.url!r} is not a valid database URL, e.g. sqlite:///path/to/db or "
+                             "postgresql+psycopg://user@host/db") from None
+        except ModuleNotFoundError as exc:
+            raise StoreError(f"the driver for {backend} is not installed ({exc.name}); install it with "
+                             f"pip install 'modeltune[{'postgres' if 'postgres' in backend else 'mysql'}]'") from None
+        self._reader = sessionmaker(self._read_engine, expire_on_commit=False)
+        self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        try:
+            with self._write_engine.begin() as connection:
+                if MigrationContext.configure(connection).get_current_revision() == head:
+                    return
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the store {self.safe_url} ({_first_line(exc)}); check that it is "
+                             "reachable and writable") from None
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; nothing it changes is committed."""
+        with self._guard(), self._reader() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A short write transaction, committed on success and rolled back on error."""
+        with self._guard(), self._writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise StoreError(f"the store {self.safe_url} failed: {_first_line(exc)}") from None
+
+    def dispose(self) -> None:
+        """Close pooled connections (call before forking or at exit)."""
+        self._read_engine.dispose()
+        self._write_engine.dispose()
+
+    def jobs_folder(self) -> Path:
+        """Where training jobs' logs and outputs go."""
+        return self.home / "jobs"
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]

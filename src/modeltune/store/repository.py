@@ -1,0 +1,225 @@
+"""Store functions over tuning jobs, training jobs and metric values; each is one short transaction."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from modeltune.errors import ConflictError, NotFoundError
+from modeltune.store.connection import Store
+from modeltune.store.schema import MetricValueRow, TrainingJobRow, TuningJobRow
+
+TERMINAL_TUNING_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
+TERMINAL_TRAINING_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
+
+
+def utcnow() -> datetime:
+    """Now in UTC, without tzinfo (as stored)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class TuningJob:
+    """A tuning job as stored."""
+
+    id: int
+    name: str
+    spec: dict[str, Any]
+    status: str
+    status_reason: str | None
+    created_at: datetime
+    ended_at: datetime | None
+    heartbeat_at: datetime | None
+    controller_pid: int | None
+    controller_host: str | None
+
+    @property
+    def terminal(self) -> bool:
+        """True once the job is Completed, Failed or Stopped."""
+        return self.status in TERMINAL_TUNING_STATUSES
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """A training job as stored."""
+
+    id: int
+    tuning_job_id: int
+    number: int
+    name: str
+    status: str
+    hyperparameters: dict[str, Any]
+    final_objective: float | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    exit_code: int | None
+    status_reason: str | None
+    log_path: str
+    output_dir: str
+    pid: int | None
+
+    @property
+    def elapsed_seconds(self) -> float | None:
+        """Wall time from start to end (or None while it has not ended)."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One value of a metric emitted by a training job."""
+
+    name: str
+    value: float
+    step: float
+    timestamp: datetime
+
+
+def _record(cls: type, row: Any) -> Any:
+    return cls(**{f: getattr(row, f) for f in cls.__dataclass_fields__})
+
+
+def create_tuning_job(store: Store, name: str, spec: dict[str, Any]) -> TuningJob:
+    """Store a new tuning job (status InProgress); the name must be new."""
+    row = TuningJobRow(name=name, spec=spec, status="InProgress", created_at=utcnow())
+    try:
+        with store.write() as session:
+            session.add(row)
+            session.flush()
+            return _record(TuningJob, row)
+    except IntegrityError:
+        raise ConflictError(
+            f"a tuning job named {name!r} already exists in the store; choose a new name (e.g. --name {name}-2)"
+        ) from None
+
+
+def get_tuning_job(store: Store, name: str) -> TuningJob:
+    """The tuning job called ``name``; NotFoundError suggests close names."""
+    with store.read() as session:
+        row = session.scalars(select(TuningJobRow).where(TuningJobRow.name == name)).first()
+        if row is not None:
+            return _record(TuningJob, row)
+        names = list(session.scalars(select(TuningJobRow.name)))
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "; 'modeltune list' shows the tuning jobs"
+    raise NotFoundError(f"no tuning job named {name!r} in the store{hint}")
+
+
+def list_tuning_jobs(store: Store) -> list[TuningJob]:
+    """Every tuning job, newest first."""
+    with store.read() as session:
+        rows = session.scalars(select(TuningJobRow).order_by(TuningJobRow.created_at.desc(), TuningJobRow.id.desc()))
+        return [_record(TuningJob, r) for r in rows]
+
+
+def update_tuning_job(store: Store, job_id: int, **fields: Any) -> None:
+    """Set columns of a tuning job."""
+    with store.write() as session:
+        session.execute(update(TuningJobRow).where(TuningJobRow.id == job_id).values(**fields))
+
+
+def request_stop(store: Store, name: str) -> TuningJob:
+    """Mark an InProgress tuning job Stopping; its controller then stops the training jobs."""
+    job = get_tuning_job(store, name)
+    with store.write() as session:
+        session.execute(
+            update(TuningJobRow)
+            .where(TuningJobRow.id == job.id, TuningJobRow.status == "InProgress")
+            .values(status="Stopping")
+        )
+    return get_tuning_job(store, name)
+
+
+def count_training_jobs(store: Store, tuning_job_id: int) -> int:
+    """How many training jobs a tuning job has created."""
+    with store.read() as session:
+        return session.scalar(
+            select(func.count()).select_from(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id)
+        ) or 0
+
+
+def add_training_job(
+    store: Store,
+    tuning_job_id: int,
+    number: int,
+    name: str,
+    hyperparameters: dict[str, Any],
+    log_path: str,
+    output_dir: str,
+) -> TrainingJob:
+    """Store a new training job in status Pending."""
+    row = TrainingJobRow(
+        tuning_job_id=tuning_job_id,
+        number=number,
+        name=name,
+        status="Pending",
+        hyperparameters=hyperparameters,
+        created_at=utcnow(),
+        log_path=log_path,
+        output_dir=output_dir,
+    )
+    with store.write() as session:
+        session.add(row)
+        session.flush()
+        return _record(TrainingJob, row)
+
+
+def update_training_job(store: Store, training_job_id: int, **fields: Any) -> None:
+    """Set columns of a training job."""
+    with store.write() as session:
+        session.execute(update(TrainingJobRow).where(TrainingJobRow.id == training_job_id).values(**fields))
+
+
+def list_training_jobs(store: Store, tuning_job_id: int) -> list[TrainingJob]:
+    """A tuning job's training jobs in creation order."""
+    with store.read() as session:
+        rows = session.scalars(
+            select(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id).order_by(TrainingJobRow.number)
+        )
+        return [_record(TrainingJob, r) for r in rows]
+
+
+def get_training_job(store: Store, tuning_job: TuningJob, name: str) -> TrainingJob:
+    """A training job of ``tuning_job`` by its full name or its number."""
+    jobs = list_training_jobs(store, tuning_job.id)
+    for job in jobs:
+        if job.name == name or (name.isdigit() and job.number == int(name)):
+            return job
+    close = difflib.get_close_matches(name, [j.name for j in jobs], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; 'modeltune training-jobs {tuning_job.name}' lists them"
+    raise NotFoundError(f"tuning job {tuning_job.name!r} has no training job {name!r}{hint}")
+
+
+def add_metric_values(store: Store, values: Iterable[tuple[int, MetricValue]]) -> None:
+    """Store (training job id, metric value) pairs in one transaction."""
+    rows = [
+        MetricValueRow(training_job_id=tid, name=v.name, value=v.value, step=v.step, timestamp=v.timestamp)
+        for tid, v in values
+    ]
+    if rows:
+        with store.write() as session:
+            session.add_all(rows)
+
+
+def metric_values(store: Store, training_job_ids: Sequence[int]) -> dict[int, list[MetricValue]]:
+    """Every metric value of the given training jobs, by training job id, in emission order."""
+    result: dict[int, list[MetricValue]] = {tid: [] for tid in training_job_ids}
+    if not training_job_ids:
+        return result
+    with store.read() as session:
+        rows = session.scalars(
+            select(MetricValueRow)
+            .where(MetricValueRow.training_job_id.in_(list(training_job_ids)))
+            .order_by(MetricValueRow.id)
+        )
+        for row in rows:
+            result[row.training_job_id].append(_record(MetricValue, row))
+    return result

@@ -1,0 +1,66 @@
+"""SQLAlchemy tables of the store. Changes here need a migration in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# MySQL's DATETIME drops fractions of a second unless asked to keep them.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# MySQL's FLOAT is single precision; objective values need double.
+Double = Float(precision=53)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TuningJobRow(Base):
+    __tablename__ = "tuning_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    ended_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    controller_pid: Mapped[int | None] = mapped_column(Integer)
+    controller_host: Mapped[str | None] = mapped_column(String(255))
+
+
+class TrainingJobRow(Base):
+    __tablename__ = "training_jobs"
+    __table_args__ = (UniqueConstraint("tuning_job_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tuning_job_id: Mapped[int] = mapped_column(ForeignKey("tuning_jobs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(96), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    final_objective: Mapped[float | None] = mapped_column(Double)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    ended_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    log_path: Mapped[str] = mapped_column(Text)
+    output_dir: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class MetricValueRow(Base):
+    __tablename__ = "metric_values"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_job_id: Mapped[int] = mapped_column(ForeignKey("training_jobs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    value: Mapped[float] = mapped_column(Double)
+    step: Mapped[float] = mapped_column(Double)
+    timestamp: Mapped[datetime] = mapped_column(Timestamp)

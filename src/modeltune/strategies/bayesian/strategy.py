@@ -1,0 +1,179 @@
+"""Bayesian optimisation with a Gaussian process and log expected improvement."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from modeltune.space import SearchSpace
+from modeltune.strategies.base import ObjectiveType, Observation, Strategy
+from modeltune.strategies.bayesian.acquisition import log_expected_improvement
+from modeltune.strategies.bayesian.encoding import Encoding
+from modeltune.strategies.bayesian.gp import GaussianProcess, fit_hyperparameters
+from modeltune.strategies.bayesian.search import maximize
+from modeltune.strategies.bayesian.targets import gp_targets
+
+# Hyperparameters are fitted on at most this many observations (the best quarter plus a random
+# draw of the rest); the posterior uses at most _MAX_POSTERIOR of them, chosen the same way.
+_MAX_FIT = 100
+_MAX_POSTERIOR = 600
+# Noise variance (relative to the signal) of fantasised outcomes: near zero, so the
+# acquisition vanishes at a pending point and drops around it.
+_FANTASY_NOISE = 1e-6
+_ANCHORS = 5
+_SAMPLE_TRIES = 200
+
+
+class BayesianStrategy(Strategy):
+    """GP-based Bayesian optimisation over mixed spaces.
+
+    Starts with a scrambled Sobol design, then models the (warped, standardised)
+    losses with a Matern 5/2 ARD Gaussian process whose hyperparameters are MAP
+    estimates under log-normal priors, and suggests the maximiser of log expected
+    improvement among feasible, not yet tried configurations. Running training
+    jobs and earlier picks of the same batch are fantasised at their posterior
+    mean (kriging believer), so parallel suggestions spread out. Failed jobs count
+    as worse than the worst success. Everything is recomputed from the seed and
+    the history on each call, so a restarted controller continues identically.
+    """
+
+    def __init__(self, space: SearchSpace, objective_type: ObjectiveType, random_seed: int):
+        super().__init__(space, objective_type, random_seed)
+        self._encoding: Encoding | None = None
+        self.initial_design = max(5, min(len(space) + 2, 12))
+
+    @property
+    def encoding(self) -> Encoding:
+        """Snapping and feature maps of the space (built on first use)."""
+        if self._encoding is None:
+            self._encoding = Encoding(self.space)
+        return self._encoding
+
+    def suggest(self, history: Sequence[Observation], count: int) -> list[dict[str, Any]]:
+        rng = np.random.default_rng([self.random_seed, len(history)])
+        seen = {self.space.key(o.hyperparameters) for o in history}
+        size = self.space.size
+        if size is not None:
+            count = min(count, size - len(seen))
+        points = np.array([self.space.encode(o.hyperparameters) for o in history]).reshape(-1, self.encoding.dim)
+        losses = np.array([self._loss(o) for o in history])
+        running = np.array([o.running for o in history], dtype=bool)
+        # Failed jobs and non-finite objectives are data too: imputed as bad outcomes.
+        data = ~running & np.array([o.status == "Failed" or o.objective is not None for o in history], dtype=bool)
+        finite = np.isfinite(losses) & data
+        suggestions: list[dict[str, Any]] = []
+        model = None
+        while len(suggestions) < count:
+            position = len(history) + len(suggestions)
+            if position < self.initial_design or finite.sum() < 2:
+                point = self._space_filling(position, seen)
+            else:
+                if model is None:
+                    model = _Model(self.encoding, points[data], losses[data], points[finite], points[running], rng)
+                point = model.next_point(seen, rng)
+            if point is None:
+                point = self._random_unseen(seen, rng)
+            if point is None:
+                break
+            config = self.space.decode(point)
+            seen.add(self.space.key(config))
+            suggestions.append(config)
+            if model is not None:
+                model.add_pending(point)
+        return suggestions
+
+    def _loss(self, observation: Observation) -> float:
+        """The loss to minimise; NaN when there is none or it is not a finite number."""
+        loss = self.loss(observation)
+        return float(loss) if loss is not None and math.isfinite(loss) else math.nan
+
+    def _space_filling(self, position: int, seen: set[tuple[str, ...]]) -> np.ndarray | None:
+        """The first unseen point of the seed's Sobol sequence from ``position`` on."""
+        dim = self.encoding.dim
+        sobol = qmc.Sobol(dim, scramble=True, seed=np.random.default_rng([self.random_seed, dim]))
+        sequence = self.encoding.snap(sobol.random_base2(max(6, math.ceil(math.log2(position + 64)))))
+        for point in sequence[position:]:
+            if self.space.key(self.space.decode(point)) not in seen:
+                return point
+        return None
+
+    def _random_unseen(self, seen: set[tuple[str, ...]], rng: np.random.Generator) -> np.ndarray | None:
+        """A random unseen feasible point, or None when none is found (the space is used up)."""
+        every = self.encoding.enumerate()
+        if every is not None:
+            unseen = [p for p in every if self.space.key(self.space.decode(p)) not in seen]
+            return unseen[rng.integers(len(unseen))] if unseen else None
+        for _ in range(_SAMPLE_TRIES):
+            point = self.encoding.snap(rng.random((1, self.encoding.dim)))[0]
+            if self.space.key(self.space.decode(point)) not in seen:
+                return point
+        return None
+
+
+class _Model:
+    """The fitted GP of one ``suggest`` call, with pending points fantasised as they are added."""
+
+    def __init__(
+        self,
+        encoding: Encoding,
+        points: np.ndarray,
+        losses: np.ndarray,
+        successes: np.ndarray,
+        running: np.ndarray,
+        rng: np.random.Generator,
+    ):
+        self.encoding = encoding
+        targets = gp_targets(losses)
+        features = encoding.features(points)
+        groups = encoding.group_of_feature
+        fit = _subset(targets, _MAX_FIT, rng)
+        restarts = 2 if len(fit) <= 40 else 1
+        hyper = fit_hyperparameters(features[fit], targets[fit], groups, encoding.dim, rng, restarts)
+        keep = _subset(targets, _MAX_POSTERIOR, rng)
+        self.gp = GaussianProcess(features[keep], targets[keep], hyper, groups)
+        mean = self.gp.predict(encoding.features(successes))[0]
+        self.best = float(mean.min())
+        self.anchors = successes[np.argsort(mean, kind="stable")[:_ANCHORS]]
+        for point in running:
+            self.add_pending(point)
+
+    def add_pending(self, point: np.ndarray) -> None:
+        """Fantasise the outcome at ``point`` as the posterior mean (kriging believer)."""
+        features = self.encoding.features(point[None, :])
+        mean = self.gp.predict(features)[0]
+        self.gp = self.gp.condition(features, mean, _FANTASY_NOISE * self.gp.hyper.signal)
+        self.best = min(self.best, float(mean[0]))
+
+    def next_point(self, seen: set[tuple[str, ...]], rng: np.random.Generator) -> np.ndarray | None:
+        """The unseen feasible point with the highest log EI among those searched."""
+
+        def acquisition(points: np.ndarray, gradient: bool) -> tuple[np.ndarray, ...]:
+            out = log_expected_improvement(self.gp, self.encoding.features(points), self.best, gradient)
+            if not gradient:
+                return out
+            # Continuous coordinates are feature columns as they are; others get no gradient.
+            grad = np.zeros_like(points)
+            for j in np.flatnonzero(self.encoding.continuous):
+                grad[:, j] = out[1][:, self.encoding.groups[j][0]]
+            return out[0], grad
+
+        candidates, _ = maximize(acquisition, self.encoding, self.anchors, rng)
+        space = self.encoding.space
+        for point in candidates:
+            if space.key(space.decode(point)) not in seen:
+                return point
+        return None
+
+
+def _subset(targets: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most ``limit`` rows: the best quarter, then a random draw of the rest."""
+    if len(targets) <= limit:
+        return np.arange(len(targets))
+    order = np.argsort(targets, kind="stable")
+    best = order[: limit // 4]
+    rest = rng.choice(order[limit // 4 :], size=limit - len(best), replace=False)
+    return np.sort(np.concatenate([best, rest]))
