@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,8 +16,7 @@ from modeltune.errors import ModeltuneError
 
 app = typer.Typer(
     name="modeltune",
-    help="Self-hosted automatic model tuning: run tuning jobs of your own training script, "
-    "inspect them, stop them.",
+    help="Self-hosted automatic model tuning: run tuning jobs of your own training script, inspect them, stop them.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -27,7 +26,7 @@ console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
 StoreOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--store",
         envvar="MODELTUNE_STORE",
@@ -48,10 +47,10 @@ def _store(url: str | None) -> Any:
 @app.command()
 def run(
     spec_file: Annotated[Path, typer.Argument(help="Spec file (YAML or JSON).", show_default=False)],
-    name: Annotated[Optional[str], typer.Option(help="Tuning job name, replacing the spec's.")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help="Grid, Random, Bayesian or Hyperband.")] = None,
-    max_jobs: Annotated[Optional[int], typer.Option(help="Training-job budget, replacing the spec's.")] = None,
-    max_parallel_jobs: Annotated[Optional[int], typer.Option(help="Training jobs at once.")] = None,
+    name: Annotated[str | None, typer.Option(help="Tuning job name, replacing the spec's.")] = None,
+    strategy: Annotated[str | None, typer.Option(help="Grid, Random, Bayesian or Hyperband.")] = None,
+    max_jobs: Annotated[int | None, typer.Option(help="Training-job budget, replacing the spec's.")] = None,
+    max_parallel_jobs: Annotated[int | None, typer.Option(help="Training jobs at once.")] = None,
     detach: Annotated[bool, typer.Option(help="Return at once; the job runs in a background process.")] = False,
     store: StoreOption = None,
 ) -> None:
@@ -129,12 +128,20 @@ def list_jobs(store: StoreOption = None, as_json: JsonOption = False) -> None:
         progress = Progress.of(job, spec, repo.list_training_jobs(the_store, job.id))
         rows.append((job, spec, progress))
     if as_json:
-        _print_json([
-            {"HyperParameterTuningJobName": j.name, "HyperParameterTuningJobStatus": j.status,
-             "Strategy": s.strategy, "CreationTime": j.created_at.isoformat() + "Z", "TrainingJobsDone": p.done,
-             "MaxNumberOfTrainingJobs": p.total, "BestObjectiveValue": p.best_value}
-            for j, s, p in rows
-        ])
+        _print_json(
+            [
+                {
+                    "HyperParameterTuningJobName": j.name,
+                    "HyperParameterTuningJobStatus": j.status,
+                    "Strategy": s.strategy,
+                    "CreationTime": j.created_at.isoformat() + "Z",
+                    "TrainingJobsDone": p.done,
+                    "MaxNumberOfTrainingJobs": p.total,
+                    "BestObjectiveValue": p.best_value,
+                }
+                for j, s, p in rows
+            ]
+        )
         return
     if not rows:
         console.print("No tuning jobs yet. Start one with: modeltune run SPEC_FILE")

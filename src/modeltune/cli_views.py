@@ -54,9 +54,14 @@ def print_best(console: Console, store: Any, name: str) -> None:
     from modeltune.analytics import describe_tuning_job
 
     description = describe_tuning_job(store, name)
-    console.print(f"Tuning job [bold]{name}[/] {description['HyperParameterTuningJobStatus']}"
-                  + (f": {description.get('StatusReason') or description.get('FailureReason')}"
-                     if description.get("StatusReason") or description.get("FailureReason") else ""))
+    console.print(
+        f"Tuning job [bold]{name}[/] {description['HyperParameterTuningJobStatus']}"
+        + (
+            f": {description.get('StatusReason') or description.get('FailureReason')}"
+            if description.get("StatusReason") or description.get("FailureReason")
+            else ""
+        )
+    )
     _print_best_job(console, description)
 
 
@@ -66,8 +71,10 @@ def _print_best_job(console: Console, description: dict[str, Any]) -> None:
         console.print("No training job produced an objective value.")
         return
     metric = best["FinalHyperParameterTuningJobObjectiveMetric"]
-    console.print(f"Best training job: [bold]{best['TrainingJobName']}[/]  {metric['MetricName']} = "
-                  f"[bold green]{_number(metric['Value'])}[/]")
+    console.print(
+        f"Best training job: [bold]{best['TrainingJobName']}[/]  {metric['MetricName']} = "
+        f"[bold green]{_number(metric['Value'])}[/]"
+    )
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("hyperparameter")
     table.add_column("value")
@@ -85,13 +92,18 @@ def print_description(console: Console, d: dict[str, Any]) -> None:
     for label, key in (("Reason", "StatusReason"), ("Failure", "FailureReason")):
         if d.get(key):
             console.print(f"  {label}: {d[key]}")
-    console.print(f"  Strategy: {d['Strategy']}   Objective: {objective['Type']} {objective['MetricName']}   "
-                  f"Seed: {d['RandomSeed']}")
-    console.print(f"  Limits: {limits['MaxNumberOfTrainingJobs']} training jobs, "
-                  f"{limits['MaxParallelTrainingJobs']} at once")
+    console.print(
+        f"  Strategy: {d['Strategy']}   Objective: {objective['Type']} {objective['MetricName']}   "
+        f"Seed: {d['RandomSeed']}"
+    )
+    console.print(
+        f"  Limits: {limits['MaxNumberOfTrainingJobs']} training jobs, {limits['MaxParallelTrainingJobs']} at once"
+    )
     console.print("  Training jobs: " + ", ".join(f"{k} {v}" for k, v in counters.items()))
-    console.print(f"  Created: {d['CreationTime']}   Ended: {d['HyperParameterTuningEndTime'] or '-'}   "
-                  f"Elapsed: {d['ElapsedSeconds']:.0f} s")
+    console.print(
+        f"  Created: {d['CreationTime']}   Ended: {d['HyperParameterTuningEndTime'] or '-'}   "
+        f"Elapsed: {d['ElapsedSeconds']:.0f} s"
+    )
     _print_best_job(console, d)
 
 
@@ -102,8 +114,13 @@ def jobs_table(rows: Sequence[tuple[TuningJob, TuningJobSpec, JobProgress]]) -> 
         table.add_column(column)
     for job, spec, progress in rows:
         table.add_row(
-            job.name, job.status, spec.strategy, f"{spec.objective.type} {spec.objective.metric}",
-            f"{progress.done}/{progress.total}", str(progress.failed), _number(progress.best_value),
+            job.name,
+            job.status,
+            spec.strategy,
+            f"{spec.objective.type} {spec.objective.metric}",
+            f"{progress.done}/{progress.total}",
+            str(progress.failed),
+            _number(progress.best_value),
             job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
     return table
@@ -121,9 +138,15 @@ def training_jobs_table(spec: TuningJobSpec, jobs: Sequence[TrainingJob]) -> Tab
     table.add_column("reason", overflow="fold", max_width=60)
     for job in jobs:
         table.add_row(
-            job.name, job.status, _number(job.final_objective),
-            *[str(job.hyperparameters.get(n, "")) if not isinstance(job.hyperparameters.get(n), float)
-              else f"{job.hyperparameters[n]:.6g}" for n in spec.ranges],
+            job.name,
+            job.status,
+            _number(job.final_objective),
+            *[
+                str(job.hyperparameters.get(n, ""))
+                if not isinstance(job.hyperparameters.get(n), float)
+                else f"{job.hyperparameters[n]:.6g}"
+                for n in spec.ranges
+            ],
             "-" if job.elapsed_seconds is None else f"{job.elapsed_seconds:.1f}",
             job.status_reason or "",
         )

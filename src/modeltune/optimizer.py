@@ -8,7 +8,7 @@ from typing import Any
 
 from modeltune.errors import SpecError
 from modeltune.space import SearchSpace
-from modeltune.strategies import Observation, ObjectiveType, make_strategy
+from modeltune.strategies import ObjectiveType, Observation, make_strategy
 
 
 class Optimizer:

@@ -1,15 +1,15 @@
 """The Python API, shaped like the SageMaker Python SDK's ``Estimator`` and ``HyperparameterTuner``.
 
-    from modeltune import Estimator, HyperparameterTuner, IntegerParameter, CategoricalParameter
+from modeltune import Estimator, HyperparameterTuner, IntegerParameter, CategoricalParameter
 
-    estimator = Estimator(command="python train.py", source_dir="examples/digits",
-                          metric_definitions=[{"Name": "valid-f1", "Regex": r"f1:\\s+(-?[0-9.]+)"}])
-    tuner = HyperparameterTuner(estimator, "valid-f1",
-                                {"n-estimators": IntegerParameter(1, 200),
-                                 "max-features": CategoricalParameter(["sqrt", "log2"])},
-                                strategy="Random", max_jobs=10, max_parallel_jobs=2)
-    tuner.fit({"train": "examples/digits/data"})
-    tuner.analytics().dataframe()
+estimator = Estimator(command="python train.py", source_dir="examples/digits",
+                      metric_definitions=[{"Name": "valid-f1", "Regex": r"f1:\\s+(-?[0-9.]+)"}])
+tuner = HyperparameterTuner(estimator, "valid-f1",
+                            {"n-estimators": IntegerParameter(1, 200),
+                             "max-features": CategoricalParameter(["sqrt", "log2"])},
+                            strategy="Random", max_jobs=10, max_parallel_jobs=2)
+tuner.fit({"train": "examples/digits/data"})
+tuner.analytics().dataframe()
 """
 
 from __future__ import annotations
@@ -149,8 +149,11 @@ class HyperparameterTuner:
             channels["training"] = inputs
         elif inputs:
             channels.update(inputs)
-        limits = {"max_parallel_jobs": self.max_parallel_jobs, "max_runtime_per_training_job": est.max_run,
-                  "max_runtime": self.max_runtime_in_seconds}
+        limits = {
+            "max_parallel_jobs": self.max_parallel_jobs,
+            "max_runtime_per_training_job": est.max_run,
+            "max_runtime": self.max_runtime_in_seconds,
+        }
         if self.max_jobs is not None:
             limits["max_jobs"] = self.max_jobs
         data = {

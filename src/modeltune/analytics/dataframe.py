@@ -31,16 +31,18 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
     rows = []
     for t in repo.list_training_jobs(store, job.id):
         row = {hp: t.hyperparameters.get(hp) for hp in tuned}
-        row.update({
-            "TrainingJobName": t.name,
-            "TrainingJobStatus": t.status,
-            "FinalObjectiveValue": t.final_objective,
-            "TrainingStartTime": pd.Timestamp(t.started_at, tz="UTC") if t.started_at else pd.NaT,
-            "TrainingEndTime": pd.Timestamp(t.ended_at, tz="UTC") if t.ended_at else pd.NaT,
-            "TrainingElapsedTimeSeconds": t.elapsed_seconds,
-            "TuningJobName": job.name,
-            "FailureReason": t.status_reason,
-        })
+        row.update(
+            {
+                "TrainingJobName": t.name,
+                "TrainingJobStatus": t.status,
+                "FinalObjectiveValue": t.final_objective,
+                "TrainingStartTime": pd.Timestamp(t.started_at, tz="UTC") if t.started_at else pd.NaT,
+                "TrainingEndTime": pd.Timestamp(t.ended_at, tz="UTC") if t.ended_at else pd.NaT,
+                "TrainingElapsedTimeSeconds": t.elapsed_seconds,
+                "TuningJobName": job.name,
+                "FailureReason": t.status_reason,
+            }
+        )
         rows.append(row)
     frame = pd.DataFrame(rows, columns=[*tuned, *COLUMNS, "FailureReason"])
     frame["FinalObjectiveValue"] = frame["FinalObjectiveValue"].astype(float)

@@ -64,7 +64,10 @@ class Controller:
         if self.job.terminal:
             return self.job
         repo.update_tuning_job(
-            self.store, self.job.id, controller_pid=os.getpid(), controller_host=socket.gethostname(),
+            self.store,
+            self.job.id,
+            controller_pid=os.getpid(),
+            controller_host=socket.gethostname(),
             heartbeat_at=utcnow(),
         )
         self._recover_interrupted()
@@ -94,10 +97,14 @@ class Controller:
     # -- state kept in the store -------------------------------------------------------------------
 
     def _sync_status(self) -> str:
+        """Heartbeat, and re-read the status now and then (a stop may come from another process)."""
         now = time.monotonic()
+        refresh = now - self._last_heartbeat >= HEARTBEAT_SECONDS
         if self.stop_requested_locally:
+            self.stop_requested_locally = False
             repo.request_stop(self.store, self.job.name)
-        if now - self._last_heartbeat >= HEARTBEAT_SECONDS or self.stop_requested_locally:
+            refresh = True
+        if refresh:
             repo.update_tuning_job(self.store, self.job.id, heartbeat_at=utcnow())
             self._last_heartbeat = now
             self.job = repo.get_tuning_job(self.store, self.job.name)
@@ -108,7 +115,10 @@ class Controller:
         for job in repo.list_training_jobs(self.store, self.job.id):
             if job.status in ("Pending", "InProgress", "Stopping"):
                 repo.update_training_job(
-                    self.store, job.id, status="Failed", ended_at=utcnow(),
+                    self.store,
+                    job.id,
+                    status="Failed",
+                    ended_at=utcnow(),
                     status_reason="interrupted: the controller stopped while this training job ran",
                 )
 
@@ -192,8 +202,13 @@ class Controller:
         job = self.running.pop(event.name)
         outcome = job.outcome(event.exit_code, event.error)
         repo.update_training_job(
-            self.store, job.record.id, status=outcome.status, final_objective=outcome.final_objective,
-            status_reason=outcome.reason, exit_code=event.exit_code, ended_at=utcnow(),
+            self.store,
+            job.record.id,
+            status=outcome.status,
+            final_objective=outcome.final_objective,
+            status_reason=outcome.reason,
+            exit_code=event.exit_code,
+            ended_at=utcnow(),
         )
 
     def _drain(self, deadline: float) -> None:
@@ -219,4 +234,3 @@ class Controller:
         if force or progress != self._last_progress:
             self._last_progress = progress
             self.on_progress(progress)
-

@@ -78,7 +78,11 @@ class RunningJob:
             return Outcome("Stopped", self.last_objective, self.stop_reason)
         if exit_code != 0:
             detail = failure_file_reason(Path(self.record.output_dir)) or self._tail_text()
-            how = f"killed by signal {-exit_code}" if exit_code is not None and exit_code < 0 else f"exit code {exit_code}"
+            how = (
+                f"killed by signal {-exit_code}"
+                if exit_code is not None and exit_code < 0
+                else f"exit code {exit_code}"
+            )
             return Outcome("Failed", self.last_objective, f"{how}: {detail}" if detail else how)
         if self.last_objective is None:
             return Outcome("Failed", None, self._missing_objective_reason())

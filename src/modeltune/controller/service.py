@@ -101,7 +101,10 @@ def finish_orphaned(store: Store, job: TuningJob) -> None:
             if training_job.pid and job.controller_host == socket.gethostname():
                 _kill_group(training_job.pid)
             repo.update_training_job(
-                store, training_job.id, status="Stopped", ended_at=utcnow(),
+                store,
+                training_job.id,
+                status="Stopped",
+                ended_at=utcnow(),
                 status_reason="stopped by request after its controller had ended",
             )
     repo.update_tuning_job(store, job.id, status="Stopped", status_reason="stopped by request", ended_at=utcnow())

@@ -82,8 +82,13 @@ def prepare_launch(
     (config_dir / "hyperparameters.json").write_text(json.dumps(hps_file, indent=2, sort_keys=True))
     channels = dict(training.channels)
     (config_dir / "inputdataconfig.json").write_text(
-        json.dumps({name: {"TrainingInputMode": "File", "ContentType": "", "S3DistributionType": "FullyReplicated"}
-                    for name in channels}, indent=2)
+        json.dumps(
+            {
+                name: {"TrainingInputMode": "File", "ContentType": "", "S3DistributionType": "FullyReplicated"}
+                for name in channels
+            },
+            indent=2,
+        )
     )
     resource = {"current_host": HOST, "hosts": [HOST], "network_interface_name": "lo"}
     (config_dir / "resourceconfig.json").write_text(json.dumps(resource, indent=2))
@@ -111,19 +116,21 @@ def prepare_launch(
     }
     env.update({f"SM_CHANNEL_{name.upper()}": path for name, path in channels.items()})
     env.update({f"SM_HP_{name.upper()}": value for name, value in hps_as_text.items()})
-    env["SM_TRAINING_ENV"] = json.dumps({
-        "job_name": training_job_name,
-        "hyperparameters": all_hps,
-        "channel_input_dirs": channels,
-        "model_dir": str(model_dir),
-        "output_dir": str(out_dir),
-        "output_data_dir": str(out_dir / "data"),
-        "current_host": HOST,
-        "hosts": [HOST],
-        "num_cpus": os.cpu_count() or 1,
-        "num_gpus": 0,
-        "user_args": user_args,
-    })
+    env["SM_TRAINING_ENV"] = json.dumps(
+        {
+            "job_name": training_job_name,
+            "hyperparameters": all_hps,
+            "channel_input_dirs": channels,
+            "model_dir": str(model_dir),
+            "output_dir": str(out_dir),
+            "output_data_dir": str(out_dir / "data"),
+            "current_host": HOST,
+            "hosts": [HOST],
+            "num_cpus": os.cpu_count() or 1,
+            "num_gpus": 0,
+            "user_args": user_args,
+        }
+    )
     env.update(training.environment)
     argv = resolve_command(training.command, training.source_dir) + user_args
     return LaunchRequest(training_job_name, argv, Path(training.source_dir), env, log_path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from modeltune.store import MetricValue
@@ -13,7 +13,7 @@ _HYPERTUNE_RESERVED = {"timestamp", "trial", "global_step"}
 
 
 def _as_utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
 
 class ReportFileReader:
@@ -43,8 +43,14 @@ class ReportFileReader:
                 continue
             self._counts[name] = self._counts.get(name, 0) + 1
             step = item.get("step")
-            values.append(MetricValue(name, value, self._counts[name] if step is None else float(step),
-                                      _as_utc(float(item.get("timestamp") or 0))))
+            values.append(
+                MetricValue(
+                    name,
+                    value,
+                    self._counts[name] if step is None else float(step),
+                    _as_utc(float(item.get("timestamp") or 0)),
+                )
+            )
         return values
 
 

@@ -8,13 +8,13 @@ that "uniform in u" means "uniform in the range's scaling".
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Scaling = Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"]
-CategoryValue = Union[str, int, float, bool]
+CategoryValue = str | int | float | bool
 
 # Auto picks logarithmic scaling when a positive range spans this many orders of magnitude.
 AUTO_LOG_RATIO = 1000.0
@@ -212,6 +212,6 @@ class DiscreteRange(_RangeBase):
 
 
 Range = Annotated[
-    Union[ContinuousRange, IntegerRange, CategoricalRange, DiscreteRange],
+    ContinuousRange | IntegerRange | CategoricalRange | DiscreteRange,
     Field(discriminator="type"),
 ]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modeltune.space import SearchSpace
 from modeltune.space.ranges import ContinuousRange, Range
 
-StaticValue = Union[str, int, float, bool]
+StaticValue = str | int | float | bool
 JOB_NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})$"
 DEFAULT_MAX_JOBS = 20
 
@@ -120,9 +120,7 @@ class TuningJobSpec(_Model):
                     )
         max_jobs = self.max_jobs
         if self.limits.max_parallel_jobs > max_jobs:
-            raise ValueError(
-                f"max_parallel_jobs ({self.limits.max_parallel_jobs}) cannot exceed max_jobs ({max_jobs})"
-            )
+            raise ValueError(f"max_parallel_jobs ({self.limits.max_parallel_jobs}) cannot exceed max_jobs ({max_jobs})")
         return self
 
     @property
@@ -136,4 +134,3 @@ class TuningJobSpec(_Model):
         if self.limits.max_jobs is not None:
             return self.limits.max_jobs
         return self.space.grid_size() if self.strategy == "Grid" else DEFAULT_MAX_JOBS
-

@@ -43,11 +43,15 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the store folder {str(folder)!r} ({exc.strerror}); set MODELTUNE_HOME "
-                             "to a writable folder") from None
+            raise StoreError(
+                f"cannot create the store folder {str(folder)!r} ({exc.strerror}); set MODELTUNE_HOME "
+                "to a writable folder"
+            ) from None
         if not os.access(folder, os.W_OK):
-            raise StoreError(f"the store folder {str(folder)!r} is not writable; set MODELTUNE_HOME or --store to a "
-                             "writable location")
+            raise StoreError(
+                f"the store folder {str(folder)!r} is not writable; set MODELTUNE_HOME or --store to a "
+                "writable location"
+            )
     engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -91,11 +95,15 @@ class Store:
             else:
                 self._read_engine = self._write_engine = create_engine(self.url, pool_pre_ping=True)
         except (ArgumentError, ValueError):
-            raise StoreError(f"store URL {self.url!r} is not a valid database URL, e.g. sqlite:///path/to/db or "
-                             "postgresql+psycopg://user@host/db") from None
+            raise StoreError(
+                f"store URL {self.url!r} is not a valid database URL, e.g. sqlite:///path/to/db or "
+                "postgresql+psycopg://user@host/db"
+            ) from None
         except ModuleNotFoundError as exc:
-            raise StoreError(f"the driver for {backend} is not installed ({exc.name}); install it with "
-                             f"pip install 'modeltune[{'postgres' if 'postgres' in backend else 'mysql'}]'") from None
+            raise StoreError(
+                f"the driver for {backend} is not installed ({exc.name}); install it with "
+                f"pip install 'modeltune[{'postgres' if 'postgres' in backend else 'mysql'}]'"
+            ) from None
         self._reader = sessionmaker(self._read_engine, expire_on_commit=False)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
         self._migrate()
@@ -111,8 +119,9 @@ class Store:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as exc:
-            raise StoreError(f"cannot open the store {self.safe_url} ({_first_line(exc)}); check that it is "
-                             "reachable and writable") from None
+            raise StoreError(
+                f"cannot open the store {self.safe_url} ({_first_line(exc)}); check that it is reachable and writable"
+            ) from None
 
     @property
     def safe_url(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -21,7 +21,7 @@ TERMINAL_TRAINING_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 
 def utcnow() -> datetime:
     """Now in UTC, without tzinfo (as stored)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -141,9 +141,12 @@ def request_stop(store: Store, name: str) -> TuningJob:
 def count_training_jobs(store: Store, tuning_job_id: int) -> int:
     """How many training jobs a tuning job has created."""
     with store.read() as session:
-        return session.scalar(
-            select(func.count()).select_from(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id)
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count()).select_from(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id)
+            )
+            or 0
+        )
 
 
 def add_training_job(
