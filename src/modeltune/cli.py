@@ -84,7 +84,7 @@ def run(
 
 def _run_in_foreground(store: Any, name: str) -> None:
     from modeltune.cli_views import ProgressView, print_best
-    from modeltune.controller import Controller
+    from modeltune.controller.loop import Controller
 
     view = ProgressView(console, name)
     controller = Controller(store, name, on_progress=view.update)

@@ -1,6 +1,2 @@
-"""The tuning loop and the operations on tuning jobs built on it."""
-
-from modeltune.controller.loop import Controller
-from modeltune.controller.progress import Progress, best_training_job
-
-__all__ = ["Controller", "Progress", "best_training_job"]
+"""The tuning loop (``loop``), progress summaries (``progress``) and the operations shared by the
+CLI and the APIs (``service``). Import the module you need; this package imports nothing heavy."""

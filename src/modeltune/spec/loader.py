@@ -37,7 +37,7 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
     """One sentence for the first problem pydantic found, naming the field and the fix."""
     error = exc.errors()[0]
     loc = [str(part) for part in error["loc"] if str(part) not in _RANGE_TAGS]
-    where = ".".join(loc) or "the spec"
+    where = ".".join(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
         field = loc[-1]
@@ -51,9 +51,11 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
         return f"{source}: {where}: unknown range type; use one of Continuous, Integer, Categorical, Discrete"
     if kind == "union_tag_not_found":
         return f"{source}: {where}: a range needs a type: Continuous, Integer, Categorical or Discrete"
-    if "input" in error and kind not in ("value_error", "assertion_error") and not isinstance(error["input"], dict):
-        message = f"{message}, got {error['input']!r}"
-    return f"{source}: {where}: {message[0].lower()}{message[1:]}"
+    if kind != "value_error":  # pydantic's own wording: lower-case it and show the offending value
+        message = message[0].lower() + message[1:]
+        if "input" in error and not isinstance(error["input"], dict):
+            message = f"{message}, got {error['input']!r}"
+    return f"{source}: {where}: {message}" if loc else f"{source}: {message}"
 
 
 def parse_spec(data: Mapping[str, Any], source: str = "spec") -> models.TuningJobSpec:

@@ -7,16 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modeltune.errors import StoreError
+from modeltune.store.schema import SCHEMA_REVISION
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Seconds a writer waits for another process's write transaction before giving up.
@@ -109,19 +106,28 @@ class Store:
         self._migrate()
 
     def _migrate(self) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(_MIGRATIONS))
-        head = ScriptDirectory.from_config(config).get_current_head()
+        """Bring the schema to the current revision (Alembic loads only when there is work to do)."""
         try:
             with self._write_engine.begin() as connection:
-                if MigrationContext.configure(connection).get_current_revision() == head:
+                if self._revision(connection) == SCHEMA_REVISION:
                     return
+                from alembic import command
+                from alembic.config import Config
+
+                config = Config()
+                config.set_main_option("script_location", str(_MIGRATIONS))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as exc:
             raise StoreError(
                 f"cannot open the store {self.safe_url} ({_first_line(exc)}); check that it is reachable and writable"
             ) from None
+
+    @staticmethod
+    def _revision(connection: Connection) -> str | None:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     @property
     def safe_url(self) -> str:

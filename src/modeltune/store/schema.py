@@ -9,6 +9,8 @@ from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text,
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# The Alembic revision these tables match (the newest file in migrations/versions).
+SCHEMA_REVISION = "0001"
 # MySQL's DATETIME drops fractions of a second unless asked to keep them.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 # MySQL's FLOAT is single precision; objective values need double.

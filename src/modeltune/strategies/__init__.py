@@ -1,21 +1,35 @@
-"""Search strategies behind one small interface (see ``Strategy``)."""
+"""Search strategies behind one small interface (see ``Strategy``).
+
+Implementations load on first use, so that reading the store (``modeltune list``)
+does not pay for scipy.
+"""
 
 from __future__ import annotations
 
-from modeltune.space import SearchSpace
-from modeltune.strategies.base import Observation, ObjectiveType, Strategy
-from modeltune.strategies.bayesian import BayesianStrategy
-from modeltune.strategies.grid_search import GridStrategy
-from modeltune.strategies.random_search import RandomStrategy
+import importlib
 
-STRATEGIES: dict[str, type[Strategy]] = {"Random": RandomStrategy, "Grid": GridStrategy, "Bayesian": BayesianStrategy}
+from modeltune.space import SearchSpace
+from modeltune.strategies.base import ObjectiveType, Observation, Strategy
+
+# Strategy name -> "module:class"; "Bayesian" is the default of tuning jobs.
+STRATEGIES: dict[str, str] = {
+    "Random": "modeltune.strategies.random_search:RandomStrategy",
+    "Grid": "modeltune.strategies.grid_search:GridStrategy",
+    "Bayesian": "modeltune.strategies.bayesian:BayesianStrategy",
+}
+
+
+def strategy_class(name: str) -> type[Strategy]:
+    """The class implementing the strategy called ``name``."""
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
+    module, _, cls = STRATEGIES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 def make_strategy(name: str, space: SearchSpace, objective_type: ObjectiveType, random_seed: int) -> Strategy:
     """The strategy called ``name`` for this space, objective direction and seed."""
-    if name not in STRATEGIES:
-        raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
-    return STRATEGIES[name](space, objective_type, random_seed)
+    return strategy_class(name)(space, objective_type, random_seed)
 
 
-__all__ = ["Observation", "ObjectiveType", "STRATEGIES", "Strategy", "make_strategy"]
+__all__ = ["Observation", "ObjectiveType", "STRATEGIES", "Strategy", "make_strategy", "strategy_class"]

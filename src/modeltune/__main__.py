@@ -1,0 +1,5 @@
+"""``python -m modeltune``: the command line."""
+
+from modeltune.cli import main
+
+main()
