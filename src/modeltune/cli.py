@@ -48,7 +48,7 @@ def _store(url: str | None) -> Any:
 def run(
     spec_file: Annotated[Path, typer.Argument(help="Spec file (YAML or JSON).", show_default=False)],
     name: Annotated[str | None, typer.Option(help="Tuning job name, replacing the spec's.")] = None,
-    strategy: Annotated[str | None, typer.Option(help="Grid, Random, Bayesian or Hyperband.")] = None,
+    strategy: Annotated[str | None, typer.Option(help="Grid, Random or Bayesian.")] = None,
     max_jobs: Annotated[int | None, typer.Option(help="Training-job budget, replacing the spec's.")] = None,
     max_parallel_jobs: Annotated[int | None, typer.Option(help="Training jobs at once.")] = None,
     detach: Annotated[bool, typer.Option(help="Return at once; the job runs in a background process.")] = False,

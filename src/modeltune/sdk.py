@@ -103,7 +103,7 @@ class HyperparameterTuner:
         objective_metric_name: the metric to optimise (must be in the metric definitions).
         hyperparameter_ranges: name -> ``ContinuousParameter(...)`` etc.
         metric_definitions: added to the estimator's.
-        strategy: ``"Bayesian"`` (default), ``"Random"``, ``"Grid"`` or ``"Hyperband"``.
+        strategy: ``"Bayesian"`` (default), ``"Random"`` or ``"Grid"``.
         objective_type: ``"Maximize"`` or ``"Minimize"``.
         max_jobs: training-job budget (default: the grid size for Grid, else 20).
         max_parallel_jobs: training jobs at once.

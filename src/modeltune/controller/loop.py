@@ -51,6 +51,7 @@ class Controller:
         self.running: dict[str, RunningJob] = {}
         self.stop_requested_locally = False
         self._exhausted = False
+        self._end_reason: str | None = None
         self._last_heartbeat = 0.0
         self._started = time.monotonic()
         self._last_progress: Progress | None = None
@@ -86,13 +87,21 @@ class Controller:
                     self._enforce_limits()
                     self._launch_new()
                     if not self.running and (self._exhausted or self._created() >= self.spec.max_jobs):
-                        return self._finish("Completed", None)
+                        return self._finish("Completed", self._end_reason)
                 self._handle(self.executor.poll(self.poll_seconds))
                 self._report_progress()
-        except BaseException:
-            self._stop_all("the controller stopped unexpectedly")
-            self._drain(deadline=time.monotonic() + self.spec.training.stop_grace_seconds + 5)
+        except KeyboardInterrupt:
+            self._abort("Stopped", "interrupted")
             raise
+        except Exception as exc:
+            self._abort("Failed", f"the controller failed: {type(exc).__name__}: {exc}")
+            raise
+
+    def _abort(self, status: str, reason: str) -> None:
+        """End the tuning job after an unexpected exit, keeping what the training jobs reported."""
+        self._stop_all(reason)
+        self._drain(deadline=time.monotonic() + self.spec.training.stop_grace_seconds + 5)
+        repo.update_tuning_job(self.store, self.job.id, status=status, status_reason=reason, ended_at=utcnow())
 
     # -- state kept in the store -------------------------------------------------------------------
 
@@ -166,7 +175,8 @@ class Controller:
         tuning_limit = self.spec.limits.max_runtime
         if tuning_limit is not None and time.monotonic() - self._started > tuning_limit:
             self._exhausted = True
-            self._stop_all(f"the tuning job reached its {tuning_limit:g} s runtime limit")
+            self._end_reason = f"reached the tuning job's {tuning_limit:g} s runtime limit"
+            self._stop_all(f"MaxRuntimeExceeded: the tuning job reached its {tuning_limit:g} s limit")
 
     def _stop(self, name: str, reason: str) -> None:
         job = self.running[name]

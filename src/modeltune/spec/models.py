@@ -95,7 +95,7 @@ class TuningJobSpec(_Model):
     training: TrainingSpec
     objective: Objective
     ranges: dict[str, Range] = Field(min_length=1)
-    strategy: Literal["Grid", "Random", "Bayesian", "Hyperband"] = "Bayesian"
+    strategy: Literal["Grid", "Random", "Bayesian"] = "Bayesian"
     limits: Limits = Field(default_factory=Limits)
     random_seed: int | None = Field(default=None, ge=0)
 
