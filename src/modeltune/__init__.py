@@ -21,6 +21,8 @@ _EXPORTS = {
     "IntegerParameter": "modeltune.sdk",
     "CategoricalParameter": "modeltune.sdk",
     "DiscreteParameter": "modeltune.sdk",
+    "WarmStartConfig": "modeltune.sdk",
+    "WarmStartTypes": "modeltune.sdk",
     "ModeltuneError": "modeltune.errors",
 }
 

@@ -35,6 +35,7 @@ StoreOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+DetachOption = Annotated[bool, typer.Option(help="Return at once; the job runs in a background process.")]
 JobArgument = Annotated[str, typer.Argument(help="Name of the tuning job.", show_default=False)]
 
 
@@ -51,7 +52,13 @@ def run(
     strategy: Annotated[str | None, typer.Option(help="Grid, Random or Bayesian.")] = None,
     max_jobs: Annotated[int | None, typer.Option(help="Training-job budget, replacing the spec's.")] = None,
     max_parallel_jobs: Annotated[int | None, typer.Option(help="Training jobs at once.")] = None,
-    detach: Annotated[bool, typer.Option(help="Return at once; the job runs in a background process.")] = False,
+    warm_start_from: Annotated[
+        str | None, typer.Option(help="Comma-separated parent tuning jobs to warm-start from (at most 5).")
+    ] = None,
+    warm_start_type: Annotated[
+        str, typer.Option(help="IdenticalDataAndAlgorithm or TransferLearning (with --warm-start-from).")
+    ] = "IdenticalDataAndAlgorithm",
+    detach: DetachOption = False,
     store: StoreOption = None,
 ) -> None:
     """Start a tuning job from a spec file and follow it with a progress bar.
@@ -71,15 +78,24 @@ def run(
     limits.update({k: v for k, v in (("max_jobs", max_jobs), ("max_parallel_jobs", max_parallel_jobs)) if v})
     if limits:
         data["limits"] = limits
+    if warm_start_from:
+        parents = [p.strip() for p in warm_start_from.split(",") if p.strip()]
+        data["warm_start"] = {"type": warm_start_type, "parents": parents}
     spec = parse_spec(data, spec_file.name)
     the_store = _store(store)
     job = service.submit(the_store, spec)
+    _start(the_store, job.name, detach)
+
+
+def _start(store: Any, name: str, detach: bool) -> None:
+    from modeltune.controller import service
+
     if detach:
-        pid = service.start_detached(the_store, job.name)
-        console.print(f"Started tuning job [bold]{job.name}[/] in the background (pid {pid}).")
-        console.print(f"Follow it with: modeltune describe {job.name}")
+        pid = service.start_detached(store, name)
+        console.print(f"Started tuning job [bold]{name}[/] in the background (pid {pid}).")
+        console.print(f"Follow it with: modeltune describe {name}")
         return
-    _run_in_foreground(the_store, job.name)
+    _run_in_foreground(store, name)
 
 
 def _run_in_foreground(store: Any, name: str) -> None:
@@ -243,6 +259,49 @@ def stop(
         state = repo.get_tuning_job(the_store, job)
     if wait:
         console.print(f"Tuning job {job} is {state.status}.")
+
+
+@app.command()
+def resume(
+    job: JobArgument,
+    max_jobs: Annotated[int | None, typer.Option(help="New training-job budget (must exceed those run).")] = None,
+    detach: DetachOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Continue an ended or interrupted tuning job: same spec and seed, its history continues."""
+    from modeltune.controller import service
+
+    the_store = _store(store)
+    service.resume(the_store, job, max_jobs)
+    _start(the_store, job, detach)
+
+
+@app.command("spec")
+def show_spec(job: JobArgument, store: StoreOption = None) -> None:
+    """Print a tuning job's spec as YAML, ready to edit and pass to 'modeltune run'."""
+    import yaml
+
+    from modeltune.spec import TuningJobSpec
+    from modeltune.store import repository as repo
+
+    stored = repo.get_tuning_job(_store(store), job).spec
+    spec = TuningJobSpec.model_validate(stored).model_dump(mode="json")
+    sys.stdout.write(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+
+
+@app.command()
+def delete(
+    job: JobArgument,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Delete an ended tuning job, its training jobs' records, logs and model folders."""
+    from modeltune.controller import service
+
+    if not yes and not typer.confirm(f"Delete tuning job {job} with its logs and models?"):
+        raise typer.Abort()
+    service.delete(_store(store), job)
+    console.print(f"Deleted tuning job {job}.")
 
 
 def _print_json(data: Any) -> None:

@@ -14,8 +14,9 @@ tuner.analytics().dataframe()
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,26 @@ def CategoricalParameter(values: Sequence[Any]) -> dict[str, Any]:  # noqa: N802
 def DiscreteParameter(values: Sequence[float], scaling_type: str = "Auto") -> dict[str, Any]:  # noqa: N802
     """An ordered set of numbers (Cloud ML's ``DISCRETE``)."""
     return {"type": "Discrete", "values": list(values), "scaling": scaling_type}
+
+
+class WarmStartTypes:
+    """The warm-start types (SageMaker's ``WarmStartTypes``)."""
+
+    IDENTICAL_DATA_AND_ALGORITHM = "IdenticalDataAndAlgorithm"
+    TRANSFER_LEARNING = "TransferLearning"
+
+
+class WarmStartConfig:
+    """Start a tuning job from up to five ended parent tuning jobs (SageMaker's ``WarmStartConfig``).
+
+    Args:
+        warm_start_type: ``WarmStartTypes.IDENTICAL_DATA_AND_ALGORITHM`` or ``WarmStartTypes.TRANSFER_LEARNING``.
+        parents: names of the parent tuning jobs.
+    """
+
+    def __init__(self, warm_start_type: str, parents: Iterable[str]):
+        self.type = warm_start_type
+        self.parents = sorted(set(parents))
 
 
 class Estimator:
@@ -110,6 +131,7 @@ class HyperparameterTuner:
         max_runtime_in_seconds: limit for the whole tuning job.
         random_seed: makes the search reproducible.
         base_tuning_job_name: prefix of generated job names.
+        warm_start_config: parents to start from (``WarmStartConfig``).
         store: a ``Store`` or database URL; default: the embedded SQLite store.
     """
 
@@ -126,6 +148,7 @@ class HyperparameterTuner:
         max_runtime_in_seconds: float | None = None,
         random_seed: int | None = None,
         base_tuning_job_name: str | None = None,
+        warm_start_config: WarmStartConfig | None = None,
         store: Store | str | None = None,
     ):
         self.estimator = estimator
@@ -139,6 +162,7 @@ class HyperparameterTuner:
         self.max_runtime_in_seconds = max_runtime_in_seconds
         self.random_seed = random_seed
         self.base_tuning_job_name = base_tuning_job_name or "tuning"
+        self.warm_start_config = warm_start_config
         self.store = store if isinstance(store, Store) else Store(store)
         self.latest_tuning_job: str | None = None
 
@@ -172,6 +196,8 @@ class HyperparameterTuner:
             "limits": limits,
             "random_seed": self.random_seed,
         }
+        if self.warm_start_config is not None:
+            data["warm_start"] = {"type": self.warm_start_config.type, "parents": self.warm_start_config.parents}
         return parse_spec(data, "HyperparameterTuner")
 
     def fit(
@@ -206,6 +232,20 @@ class HyperparameterTuner:
 
         with ProgressView(Console(), job.name) as view:
             service.run(self.store, job.name, on_progress=view.update)
+
+    def identical_dataset_and_algorithm_tuner(self, additional_parents: Iterable[str] = ()) -> HyperparameterTuner:
+        """This tuner warm-started (IdenticalDataAndAlgorithm) from its latest job and ``additional_parents``."""
+        return self._warm_started_copy(WarmStartTypes.IDENTICAL_DATA_AND_ALGORITHM, additional_parents)
+
+    def transfer_learning_tuner(self, additional_parents: Iterable[str] = ()) -> HyperparameterTuner:
+        """This tuner warm-started (TransferLearning) from its latest job and ``additional_parents``."""
+        return self._warm_started_copy(WarmStartTypes.TRANSFER_LEARNING, additional_parents)
+
+    def _warm_started_copy(self, warm_start_type: str, additional_parents: Iterable[str]) -> HyperparameterTuner:
+        tuner = copy.copy(self)
+        tuner.warm_start_config = WarmStartConfig(warm_start_type, {self._name(), *additional_parents})
+        tuner.latest_tuning_job = None
+        return tuner
 
     def _name(self) -> str:
         if self.latest_tuning_job is None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from modeltune.controller.progress import best_training_job
+from modeltune.errors import NotFoundError
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
@@ -73,9 +74,33 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
         "LastModifiedTime": _iso(max([job.created_at, *ended, *([job.ended_at] if job.ended_at else [])])),
         "ElapsedSeconds": ((job.ended_at or _now()) - job.created_at).total_seconds(),
     }
+    if spec.warm_start:
+        description["WarmStartConfig"] = {
+            "WarmStartType": spec.warm_start.type,
+            "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": p} for p in spec.warm_start.parents],
+        }
+        if spec.warm_start.type == "IdenticalDataAndAlgorithm":
+            overall = _overall_best(store, spec, jobs)
+            description["OverallBestTrainingJob"] = training_job_summary(*overall) if overall else None
     if job.status_reason:
         description["FailureReason" if job.status == "Failed" else "StatusReason"] = job.status_reason
     return description
+
+
+def _overall_best(
+    store: Store, spec: TuningJobSpec, own: list[TrainingJob]
+) -> tuple[TrainingJob, TuningJobSpec] | None:
+    """The best training job of this job and its (still stored) parents, with the spec it ran under."""
+    candidates = [(j, spec) for j in own]
+    for name in spec.warm_start.parents if spec.warm_start else []:
+        try:
+            parent = repo.get_tuning_job(store, name)
+        except NotFoundError:
+            continue
+        parent_spec = TuningJobSpec.model_validate(parent.spec)
+        candidates += [(j, parent_spec) for j in repo.list_training_jobs(store, parent.id)]
+    best = best_training_job([j for j, _ in candidates], spec.objective.type)
+    return next(((j, s) for j, s in candidates if j is best), None)
 
 
 def _now() -> datetime:

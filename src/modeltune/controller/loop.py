@@ -10,6 +10,7 @@ from pathlib import Path
 
 from modeltune.controller.progress import Progress
 from modeltune.controller.running_job import RunningJob
+from modeltune.controller.warm_start import parent_observations
 from modeltune.executors import Executor, ExecutorEvent, LocalExecutor
 from modeltune.executors.contract import prepare_launch
 from modeltune.spec import TuningJobSpec
@@ -48,6 +49,7 @@ class Controller:
         self.strategy: Strategy = make_strategy(
             self.spec.strategy, self.spec.space, self.spec.objective.type, int(self.spec.random_seed or 0)
         )
+        self.parents: list[Observation] = parent_observations(store, self.spec)
         self.running: dict[str, RunningJob] = {}
         self.stop_requested_locally = False
         self._exhausted = False
@@ -135,10 +137,11 @@ class Controller:
         return repo.count_training_jobs(self.store, self.job.id)
 
     def _history(self) -> list[Observation]:
-        return [
+        own = [
             Observation(job.hyperparameters, job.status, job.final_objective)
             for job in repo.list_training_jobs(self.store, self.job.id)
         ]
+        return self.parents + own
 
     # -- launching and stopping ------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,10 +14,11 @@ from datetime import timedelta
 
 from modeltune.controller.loop import HEARTBEAT_SECONDS, Controller
 from modeltune.controller.progress import Progress
+from modeltune.controller.warm_start import check_warm_start
 from modeltune.errors import ConflictError
 from modeltune.executors import Executor
 from modeltune.executors.contract import resolve_command
-from modeltune.spec import TuningJobSpec
+from modeltune.spec import TuningJobSpec, parse_spec
 from modeltune.store import Store, TuningJob, utcnow
 from modeltune.store import repository as repo
 
@@ -31,6 +33,7 @@ def submit(store: Store, spec: TuningJobSpec) -> TuningJob:
     continues the same search.
     """
     resolve_command(spec.training.command, spec.training.source_dir)
+    check_warm_start(store, spec)
     if spec.random_seed is None:
         spec = spec.model_copy(update={"random_seed": random.SystemRandom().randrange(2**31)})
     return repo.create_tuning_job(store, spec.name, spec.model_dump(mode="json"))
@@ -115,3 +118,38 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def resume(store: Store, name: str, max_jobs: int | None = None) -> TuningJob:
+    """Reopen an ended (or orphaned) tuning job, optionally with a larger budget; its history continues.
+
+    Cloud ML's ``resumePreviousJobId``: the same spec and seed, training-job numbering
+    continues, and the strategy sees every earlier training job.
+    """
+    job = repo.get_tuning_job(store, name)
+    if not job.terminal and controller_alive(job):
+        raise ConflictError(f"tuning job {name!r} is still running; stop it first with 'modeltune stop {name}'")
+    spec = TuningJobSpec.model_validate(job.spec)
+    done = repo.count_training_jobs(store, job.id)
+    budget = max_jobs or spec.max_jobs
+    if job.terminal and budget <= done:
+        raise ConflictError(
+            f"tuning job {name!r} already ran {done} training jobs; resume it with a larger budget, "
+            f"e.g. --max-jobs {done + 10}"
+        )
+    data = spec.model_dump(mode="json")
+    data["limits"]["max_jobs"] = budget
+    updated = parse_spec(data, name)
+    repo.update_tuning_job(
+        store, job.id, spec=updated.model_dump(mode="json"), status="InProgress", status_reason=None, ended_at=None
+    )
+    return repo.get_tuning_job(store, name)
+
+
+def delete(store: Store, name: str) -> None:
+    """Remove an ended tuning job: its rows in the store and its training jobs' folders."""
+    job = repo.get_tuning_job(store, name)
+    if not job.terminal and controller_alive(job):
+        raise ConflictError(f"tuning job {name!r} is still running; stop it first with 'modeltune stop {name}'")
+    repo.delete_tuning_job(store, job.id)
+    shutil.rmtree(store.jobs_folder() / name, ignore_errors=True)

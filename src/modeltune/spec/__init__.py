@@ -1,7 +1,7 @@
 """The tuning-job spec (pydantic models) and its loaders."""
 
 from modeltune.spec.loader import load_spec, parse_spec, read_spec_file, resolve_paths
-from modeltune.spec.models import Limits, MetricDefinition, Objective, TrainingSpec, TuningJobSpec
+from modeltune.spec.models import Limits, MetricDefinition, Objective, TrainingSpec, TuningJobSpec, WarmStart
 
 __all__ = [
     "Limits",
@@ -9,6 +9,7 @@ __all__ = [
     "Objective",
     "TrainingSpec",
     "TuningJobSpec",
+    "WarmStart",
     "load_spec",
     "parse_spec",
     "read_spec_file",

@@ -25,6 +25,7 @@ def _known_fields() -> set[str]:
         models.MetricDefinition,
         models.Objective,
         models.Limits,
+        models.WarmStart,
         range_models.ContinuousRange,
         range_models.IntegerRange,
         range_models.CategoricalRange,

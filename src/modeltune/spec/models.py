@@ -86,6 +86,26 @@ class Limits(_Model):
     max_parallel_jobs: int = Field(default=1, ge=1)
     max_runtime_per_training_job: float | None = Field(default=None, gt=0)
     max_runtime: float | None = Field(default=None, gt=0)
+    max_total_training_jobs: int = Field(default=500, ge=1)
+
+
+class WarmStart(_Model):
+    """Start from the training jobs of up to five ended parent tuning jobs.
+
+    ``IdenticalDataAndAlgorithm``: the parents evaluated the same function, so their
+    training jobs are ordinary observations. ``TransferLearning``: data, code or ranges
+    may differ; the strategy learns how far to trust the parents.
+    """
+
+    type: Literal["IdenticalDataAndAlgorithm", "TransferLearning"]
+    parents: list[str] = Field(min_length=1, max_length=5)
+
+    @field_validator("parents")
+    @classmethod
+    def _unique_parents(cls, parents: list[str]) -> list[str]:
+        if len(set(parents)) != len(parents):
+            raise ValueError("parents must be distinct tuning jobs")
+        return parents
 
 
 class TuningJobSpec(_Model):
@@ -98,6 +118,7 @@ class TuningJobSpec(_Model):
     strategy: Literal["Grid", "Random", "Bayesian"] = "Bayesian"
     limits: Limits = Field(default_factory=Limits)
     random_seed: int | None = Field(default=None, ge=0)
+    warm_start: WarmStart | None = None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> TuningJobSpec:
@@ -121,6 +142,8 @@ class TuningJobSpec(_Model):
         max_jobs = self.max_jobs
         if self.limits.max_parallel_jobs > max_jobs:
             raise ValueError(f"max_parallel_jobs ({self.limits.max_parallel_jobs}) cannot exceed max_jobs ({max_jobs})")
+        if self.warm_start and self.name in self.warm_start.parents:
+            raise ValueError(f"tuning job {self.name!r} cannot be its own warm-start parent")
         return self
 
     @property

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from modeltune.errors import ConflictError, NotFoundError
@@ -136,6 +136,12 @@ def request_stop(store: Store, name: str) -> TuningJob:
             .values(status="Stopping")
         )
     return get_tuning_job(store, name)
+
+
+def delete_tuning_job(store: Store, job_id: int) -> None:
+    """Delete a tuning job with its training jobs and metric values."""
+    with store.write() as session:
+        session.execute(delete(TuningJobRow).where(TuningJobRow.id == job_id))
 
 
 def count_training_jobs(store: Store, tuning_job_id: int) -> int:

@@ -21,7 +21,10 @@ class Observation:
         hyperparameters: the tuned values it ran (or runs) with.
         status: a training-job status; ``Pending``/``InProgress``/``Stopping`` mean running.
         objective: its final objective value as reported (not sign-flipped), or None.
-        source: ``""`` for this tuning job's own training jobs, else the parent job's name.
+        source: ``""`` for this tuning job's own training jobs, else the warm-start parent's name.
+        transfer: True for a TransferLearning parent's training job (a related but different
+            function: trust it only as far as the data supports); False for own training jobs
+            and IdenticalDataAndAlgorithm parents (the same function).
         curve: intermediate objective values as ``(step, value)`` pairs, oldest first.
     """
 
@@ -29,6 +32,7 @@ class Observation:
     status: str
     objective: float | None = None
     source: str = ""
+    transfer: bool = False
     curve: tuple[tuple[float, float], ...] = field(default=())
 
     @property

@@ -9,10 +9,11 @@ from modeltune.strategies.base import Observation, Strategy
 
 
 class GridStrategy(Strategy):
-    """Walks the grid in a fixed order, skipping combinations already in the history."""
+    """Walks the grid in a fixed order, skipping combinations already tried (by this job or an
+    IdenticalDataAndAlgorithm parent)."""
 
     def suggest(self, history: Sequence[Observation], count: int) -> list[dict[str, Any]]:
-        tried = {self.space.key(o.hyperparameters) for o in history if not o.source}
+        tried = {self.space.key(o.hyperparameters) for o in history if not o.transfer}
         suggestions: list[dict[str, Any]] = []
         for candidate in self.space.grid():
             if len(suggestions) == count:
