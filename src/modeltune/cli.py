@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -22,7 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-console = Console()
+# Piped output (files, scripts) gets room for wide tables unless COLUMNS says otherwise.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 errors = Console(stderr=True, soft_wrap=True)
 
 StoreOption = Annotated[
@@ -198,15 +200,20 @@ def training_jobs(
     tuning_job = repo.get_tuning_job(the_store, job)
     spec = TuningJobSpec.model_validate(tuning_job.spec)
     jobs = repo.list_training_jobs(the_store, tuning_job.id)
+    values = repo.metric_values(the_store, [j.id for j in jobs])
+    curves = {tid: [v for v in vs if v.name == spec.objective.metric] for tid, vs in values.items()}
     if sort == "objective":
         sign = -1.0 if spec.objective.type == "Maximize" else 1.0
         jobs.sort(key=lambda j: (j.final_objective is None, sign * (j.final_objective or 0.0), j.number))
     elif sort == "time":
         jobs.sort(key=lambda j: (j.started_at is None, j.started_at or j.created_at, j.number))
     if as_json:
-        _print_json([training_job_summary(j, spec) for j in jobs])
+        _print_json([training_job_summary(j, spec, curves[j.id]) for j in jobs])
     else:
-        console.print(training_jobs_table(spec, jobs))
+        console.print(training_jobs_table(spec, jobs, curves))
+        for j in jobs:
+            if j.status_reason:
+                console.print(f"{j.name}: {j.status_reason}", markup=False, highlight=False)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from modeltune.controller.progress import Progress as JobProgress
 from modeltune.spec import TuningJobSpec
-from modeltune.store import TrainingJob, TuningJob
+from modeltune.store import MetricValue, TrainingJob, TuningJob
 
 
 def _number(value: float | None) -> str:
@@ -126,28 +126,41 @@ def jobs_table(rows: Sequence[tuple[TuningJob, TuningJobSpec, JobProgress]]) -> 
     return table
 
 
-def training_jobs_table(spec: TuningJobSpec, jobs: Sequence[TrainingJob]) -> Table:
-    """``modeltune training-jobs`` as a table."""
+def training_jobs_table(
+    spec: TuningJobSpec, jobs: Sequence[TrainingJob], curves: dict[int, list[MetricValue]]
+) -> Table:
+    """``modeltune training-jobs`` as a table, with each job's learning curve as a sparkline."""
     table = Table(header_style="bold")
     table.add_column("name", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column(spec.objective.metric, justify="right", no_wrap=True)
+    table.add_column("curve", no_wrap=True)
     for name in spec.ranges:
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", min_width=min(len(name), 8))
     table.add_column("seconds", justify="right")
-    table.add_column("reason", overflow="fold", max_width=60)
     for job in jobs:
-        table.add_row(
-            job.name,
-            job.status,
-            _number(job.final_objective),
-            *[
-                str(job.hyperparameters.get(n, ""))
-                if not isinstance(job.hyperparameters.get(n), float)
-                else f"{job.hyperparameters[n]:.6g}"
-                for n in spec.ranges
-            ],
-            "-" if job.elapsed_seconds is None else f"{job.elapsed_seconds:.1f}",
-            job.status_reason or "",
-        )
+        hyperparameters = [_value(job.hyperparameters.get(n)) for n in spec.ranges]
+        seconds = "-" if job.elapsed_seconds is None else f"{job.elapsed_seconds:.1f}"
+        curve = curves.get(job.id, [])
+        table.add_row(job.name, job.status, _number(job.final_objective), sparkline(curve), *hyperparameters, seconds)
     return table
+
+
+def _value(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(curve: Sequence[MetricValue], width: int = 12) -> str:
+    """A learning curve in a few characters, with its number of steps (one value: just ``1``)."""
+    if len(curve) < 2:
+        return str(len(curve)) if curve else ""
+    values = [v.value for v in curve]
+    if len(values) > width:  # keep the first and last, evenly spaced in between
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    bars = "".join(_BARS[round((v - low) / span * (len(_BARS) - 1))] for v in values)
+    return f"{bars} {len(curve)}"

@@ -9,7 +9,7 @@ from typing import Any
 from modeltune.controller.progress import best_training_job
 from modeltune.errors import NotFoundError
 from modeltune.spec import TuningJobSpec
-from modeltune.store import Store, TrainingJob
+from modeltune.store import MetricValue, Store, TrainingJob
 from modeltune.store import repository as repo
 
 
@@ -17,8 +17,10 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
-def training_job_summary(job: TrainingJob, spec: TuningJobSpec) -> dict[str, Any]:
-    """One training job as SageMaker's TrainingJobSummary."""
+def training_job_summary(
+    job: TrainingJob, spec: TuningJobSpec, curve: list[MetricValue] | None = None
+) -> dict[str, Any]:
+    """One training job as SageMaker's TrainingJobSummary, with its objective's learning curve when given."""
     summary: dict[str, Any] = {
         "TrainingJobName": job.name,
         "TrainingJobStatus": job.status,
@@ -31,6 +33,8 @@ def training_job_summary(job: TrainingJob, spec: TuningJobSpec) -> dict[str, Any
         "TrainingEndTime": _iso(job.ended_at),
         "TrainingElapsedTimeSeconds": job.elapsed_seconds,
     }
+    if curve is not None:
+        summary["ObjectiveCurve"] = [{"Step": v.step, "Value": v.value} for v in curve]
     if job.status_reason:
         summary["FailureReason" if job.status == "Failed" else "StatusReason"] = job.status_reason
     return summary

@@ -14,11 +14,20 @@ from modeltune.controller.warm_start import parent_observations
 from modeltune.executors import Executor, ExecutorEvent, LocalExecutor
 from modeltune.executors.contract import prepare_launch
 from modeltune.spec import TuningJobSpec
+from modeltune.stopping import MedianStoppingRule, StoppingRule
 from modeltune.store import TERMINAL_TUNING_STATUSES, MetricValue, Store, TuningJob, utcnow
 from modeltune.store import repository as repo
 from modeltune.strategies import Observation, Strategy, make_strategy
 
 HEARTBEAT_SECONDS = 2.0
+
+
+def stopping_rule_for(spec: TuningJobSpec, strategy: Strategy) -> StoppingRule | None:
+    """The strategy's own rule (Hyperband), else the median rule when early stopping is Auto."""
+    rule = strategy.stopping_rule()
+    if rule is None and spec.early_stopping.type == "Auto":
+        rule = MedianStoppingRule(spec.objective.type, spec.early_stopping.min_steps, spec.early_stopping.min_peers)
+    return rule
 
 
 class Controller:
@@ -47,8 +56,14 @@ class Controller:
         self.on_progress = on_progress
         self.poll_seconds = poll_seconds
         self.strategy: Strategy = make_strategy(
-            self.spec.strategy, self.spec.space, self.spec.objective.type, int(self.spec.random_seed or 0)
+            self.spec.strategy,
+            self.spec.space,
+            self.spec.objective.type,
+            int(self.spec.random_seed or 0),
+            **self.spec.strategy_options(),
         )
+        self.stopping_rule = stopping_rule_for(self.spec, self.strategy)
+        self.curves = self._load_curves()
         self.parents: list[Observation] = parent_observations(store, self.spec)
         self.running: dict[str, RunningJob] = {}
         self.stop_requested_locally = False
@@ -136,9 +151,24 @@ class Controller:
     def _created(self) -> int:
         return repo.count_training_jobs(self.store, self.job.id)
 
+    def _load_curves(self) -> dict[int, list[tuple[float, float]]]:
+        """Objective values of every training job so far, by training job id (rebuilt from the store)."""
+        ids = [job.id for job in repo.list_training_jobs(self.store, self.job.id)]
+        metric = self.spec.objective.metric
+        return {
+            tid: [(v.step, v.value) for v in values if v.name == metric]
+            for tid, values in repo.metric_values(self.store, ids).items()
+        }
+
     def _history(self) -> list[Observation]:
         own = [
-            Observation(job.hyperparameters, job.status, job.final_objective)
+            Observation(
+                job.hyperparameters,
+                job.status,
+                job.final_objective,
+                curve=tuple(self.curves.get(job.id, ())),
+                number=job.number,
+            )
             for job in repo.list_training_jobs(self.store, self.job.id)
         ]
         return self.parents + own
@@ -181,10 +211,10 @@ class Controller:
             self._end_reason = f"reached the tuning job's {tuning_limit:g} s runtime limit"
             self._stop_all(f"MaxRuntimeExceeded: the tuning job reached its {tuning_limit:g} s limit")
 
-    def _stop(self, name: str, reason: str) -> None:
+    def _stop(self, name: str, reason: str, status: str = "Stopped") -> None:
         job = self.running[name]
         if job.stop_reason is None:
-            job.request_stop(reason)
+            job.request_stop(reason, status)
             repo.update_training_job(self.store, job.record.id, status="Stopping")
             self.executor.stop(name, self.spec.training.stop_grace_seconds)
 
@@ -208,8 +238,26 @@ class Controller:
         for job in self.running.values():
             values += [(job.record.id, v) for v in job.read_files()]
         repo.add_metric_values(self.store, values)
+        self._apply_stopping_rule(values)
         for event in exits:
             self._finish_training_job(event)
+
+    def _apply_stopping_rule(self, values: list[tuple[int, MetricValue]]) -> None:
+        """Record new objective values in the curves and stop the jobs the rule says to stop."""
+        updated = set()
+        for training_job_id, value in values:
+            if value.name == self.spec.objective.metric:
+                self.curves.setdefault(training_job_id, []).append((value.step, value.value))
+                updated.add(training_job_id)
+        if self.stopping_rule is None or not updated:
+            return
+        history = self._history()
+        for name, job in list(self.running.items()):
+            if job.record.id in updated and job.stop_reason is None:
+                observation = next(o for o in history if not o.source and o.number == job.record.number)
+                decision = self.stopping_rule.should_stop(observation, history)
+                if decision is not None:
+                    self._stop(name, decision.reason, decision.status)
 
     def _finish_training_job(self, event: ExecutorEvent) -> None:
         job = self.running.pop(event.name)

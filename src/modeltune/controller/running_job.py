@@ -38,6 +38,7 @@ class RunningJob:
         self.spec = spec
         self.started = time.monotonic()
         self.stop_reason: str | None = None
+        self.stop_status = "Stopped"
         self.last_objective: float | None = None
         self._parser = LogMetricParser(spec.training.metric_definitions)
         output_dir = Path(record.output_dir)
@@ -66,16 +67,19 @@ class RunningJob:
         """Seconds since the controller launched it."""
         return time.monotonic() - self.started
 
-    def request_stop(self, reason: str) -> None:
-        """Remember why it is being stopped (the first reason wins)."""
-        self.stop_reason = self.stop_reason or reason
+    def request_stop(self, reason: str, status: str = "Stopped") -> None:
+        """Remember why it is being stopped and the status it ends with (the first reason wins)."""
+        if self.stop_reason is None:
+            self.stop_reason, self.stop_status = reason, status
 
     def outcome(self, exit_code: int | None, launch_error: str | None) -> Outcome:
         """The final status once the process has exited."""
         if launch_error:
             return Outcome("Failed", None, launch_error)
         if self.stop_reason:
-            return Outcome("Stopped", self.last_objective, self.stop_reason)
+            # A job that used its whole resource and exited cleanly needs no explanation.
+            finished_cleanly = self.stop_status == "Completed" and exit_code == 0
+            return Outcome(self.stop_status, self.last_objective, None if finished_cleanly else self.stop_reason)
         if exit_code != 0:
             detail = failure_file_reason(Path(self.record.output_dir)) or self._tail_text()
             how = (

@@ -26,6 +26,8 @@ def _known_fields() -> set[str]:
         models.Objective,
         models.Limits,
         models.WarmStart,
+        models.EarlyStopping,
+        models.HyperbandSettings,
         range_models.ContinuousRange,
         range_models.IntegerRange,
         range_models.CategoricalRange,

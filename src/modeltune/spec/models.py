@@ -89,6 +89,31 @@ class Limits(_Model):
     max_total_training_jobs: int = Field(default=500, ge=1)
 
 
+class EarlyStopping(_Model):
+    """``Off``, or ``Auto``: the median stopping rule (see ``modeltune.stopping.MedianStoppingRule``)."""
+
+    type: Literal["Off", "Auto"] = "Off"
+    min_steps: int = Field(default=3, ge=1)
+    min_peers: int = Field(default=3, ge=1)
+
+
+class HyperbandSettings(_Model):
+    """Hyperband's resources, in steps (SageMaker's HyperbandStrategyConfig MinResource/MaxResource)."""
+
+    min_resource: float = Field(gt=0)
+    max_resource: float = Field(gt=0)
+    reduction_factor: float = Field(default=3, ge=2)
+    sampler: Literal["Bayesian", "Random"] = "Bayesian"
+
+    @model_validator(mode="after")
+    def _check_resources(self) -> HyperbandSettings:
+        if self.min_resource >= self.max_resource:
+            raise ValueError(
+                f"min_resource ({self.min_resource:g}) must be less than max_resource ({self.max_resource:g})"
+            )
+        return self
+
+
 class WarmStart(_Model):
     """Start from the training jobs of up to five ended parent tuning jobs.
 
@@ -115,10 +140,17 @@ class TuningJobSpec(_Model):
     training: TrainingSpec
     objective: Objective
     ranges: dict[str, Range] = Field(min_length=1)
-    strategy: Literal["Grid", "Random", "Bayesian"] = "Bayesian"
+    strategy: Literal["Grid", "Random", "Bayesian", "Hyperband"] = "Bayesian"
+    hyperband: HyperbandSettings | None = None
+    early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     limits: Limits = Field(default_factory=Limits)
     random_seed: int | None = Field(default=None, ge=0)
     warm_start: WarmStart | None = None
+
+    @field_validator("early_stopping", mode="before")
+    @classmethod
+    def _early_stopping_shorthand(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _check_consistency(self) -> TuningJobSpec:
@@ -139,12 +171,31 @@ class TuningJobSpec(_Model):
                     raise ValueError(
                         f"Grid search needs grid_points for the Continuous range {name!r}, e.g. grid_points: 5"
                     )
+        self._check_stopping()
         max_jobs = self.max_jobs
         if self.limits.max_parallel_jobs > max_jobs:
             raise ValueError(f"max_parallel_jobs ({self.limits.max_parallel_jobs}) cannot exceed max_jobs ({max_jobs})")
         if self.warm_start and self.name in self.warm_start.parents:
             raise ValueError(f"tuning job {self.name!r} cannot be its own warm-start parent")
         return self
+
+    def _check_stopping(self) -> None:
+        if self.strategy == "Hyperband" and self.hyperband is None:
+            raise ValueError(
+                "Hyperband needs its resources in steps, e.g. hyperband: {min_resource: 1, max_resource: 27}"
+            )
+        if self.strategy != "Hyperband" and self.hyperband is not None:
+            raise ValueError(f"hyperband settings apply only to strategy Hyperband, not {self.strategy}; remove them")
+        if self.early_stopping.type == "Auto" and self.strategy == "Hyperband":
+            raise ValueError("Hyperband stops training jobs itself; set early_stopping to Off")
+        if self.early_stopping.type == "Auto" and self.strategy == "Grid":
+            raise ValueError(
+                "Grid search runs every combination to the end; use Random or Bayesian with early stopping"
+            )
+
+    def strategy_options(self) -> dict[str, Any]:
+        """Settings passed to the strategy's constructor."""
+        return self.hyperband.model_dump() if self.hyperband else {}
 
     @property
     def space(self) -> SearchSpace:

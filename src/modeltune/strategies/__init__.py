@@ -7,6 +7,7 @@ does not pay for scipy.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from modeltune.space import SearchSpace
 from modeltune.strategies.base import ObjectiveType, Observation, Strategy
@@ -16,6 +17,7 @@ STRATEGIES: dict[str, str] = {
     "Random": "modeltune.strategies.random_search:RandomStrategy",
     "Grid": "modeltune.strategies.grid_search:GridStrategy",
     "Bayesian": "modeltune.strategies.bayesian:BayesianStrategy",
+    "Hyperband": "modeltune.strategies.hyperband:HyperbandStrategy",
 }
 
 
@@ -27,9 +29,11 @@ def strategy_class(name: str) -> type[Strategy]:
     return getattr(importlib.import_module(module), cls)
 
 
-def make_strategy(name: str, space: SearchSpace, objective_type: ObjectiveType, random_seed: int) -> Strategy:
-    """The strategy called ``name`` for this space, objective direction and seed."""
-    return strategy_class(name)(space, objective_type, random_seed)
+def make_strategy(
+    name: str, space: SearchSpace, objective_type: ObjectiveType, random_seed: int, **options: Any
+) -> Strategy:
+    """The strategy called ``name`` for this space, objective direction and seed (``options``: its settings)."""
+    return strategy_class(name)(space, objective_type, random_seed, **options)
 
 
 __all__ = ["Observation", "ObjectiveType", "STRATEGIES", "Strategy", "make_strategy", "strategy_class"]

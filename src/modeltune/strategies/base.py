@@ -5,9 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from modeltune.space import SearchSpace
+
+if TYPE_CHECKING:
+    from modeltune.stopping.base import StoppingRule
 
 ObjectiveType = Literal["Maximize", "Minimize"]
 RUNNING_STATUSES = frozenset({"Pending", "InProgress", "Stopping"})
@@ -26,6 +29,7 @@ class Observation:
             function: trust it only as far as the data supports); False for own training jobs
             and IdenticalDataAndAlgorithm parents (the same function).
         curve: intermediate objective values as ``(step, value)`` pairs, oldest first.
+        number: the training job's number within its tuning job (1, 2, ...).
     """
 
     hyperparameters: dict[str, Any]
@@ -34,6 +38,7 @@ class Observation:
     source: str = ""
     transfer: bool = False
     curve: tuple[tuple[float, float], ...] = field(default=())
+    number: int = 0
 
     @property
     def running(self) -> bool:
@@ -69,6 +74,10 @@ class Strategy(ABC):
         parents), completed, failed, stopped and running, oldest first. Returning
         fewer than ``count`` (possibly none) means the space is exhausted.
         """
+
+    def stopping_rule(self) -> StoppingRule | None:
+        """The rule this strategy uses to stop running training jobs (Hyperband has one), or None."""
+        return None
 
     def loss(self, observation: Observation) -> float | None:
         """The objective as a value to minimise, or None when there is none."""
