@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from modeltune.errors import SpecError
 from modeltune.space import SearchSpace
+from modeltune.spec.models import EarlyStopping, HyperbandSettings
+from modeltune.stopping import MedianStoppingRule, StopDecision
 from modeltune.strategies import ObjectiveType, Observation, make_strategy
 
 
@@ -20,8 +23,13 @@ class Optimizer:
     Args:
         ranges: name -> range in the spec's shape, e.g. ``{"type": "Integer", "min": 1, "max": 10}``.
         objective_type: ``"Maximize"`` or ``"Minimize"``.
-        strategy: ``"Bayesian"``, ``"Random"``, ``"Grid"``, ...
+        strategy: ``"Bayesian"``, ``"Random"``, ``"Grid"``, ``"Hyperband"``.
         random_seed: makes the suggestions reproducible; drawn at random when None.
+        early_stopping: ``"Off"``, ``"Auto"`` or ``{"type": "Auto", "min_steps": 3, "min_peers": 3}``.
+        hyperband: Hyperband's settings, e.g. ``{"min_resource": 1, "max_resource": 27}``.
+
+    With early stopping or Hyperband, ``report`` intermediate values while a
+    configuration runs and stop it when a decision comes back.
     """
 
     def __init__(
@@ -30,32 +38,57 @@ class Optimizer:
         objective_type: ObjectiveType = "Maximize",
         strategy: str = "Bayesian",
         random_seed: int | None = None,
+        early_stopping: str | Mapping[str, Any] = "Off",
+        hyperband: Mapping[str, Any] | None = None,
     ):
         if objective_type not in ("Maximize", "Minimize"):
             raise SpecError(f"objective_type must be 'Maximize' or 'Minimize', not {objective_type!r}")
         try:
             self.space = SearchSpace(ranges)
             seed = random.SystemRandom().randrange(2**31) if random_seed is None else random_seed
-            self._strategy = make_strategy(strategy, self.space, objective_type, seed)
-        except ValueError as exc:
+            settings = HyperbandSettings.model_validate(hyperband).model_dump() if hyperband else {}
+            self._strategy = make_strategy(strategy, self.space, objective_type, seed, **settings)
+            stopping = EarlyStopping.model_validate(
+                {"type": early_stopping} if isinstance(early_stopping, str) else dict(early_stopping)
+            )
+        except (ValueError, TypeError) as exc:
             raise SpecError(str(exc).splitlines()[0]) from None
+        self._rule = self._strategy.stopping_rule()
+        if self._rule is None and stopping.type == "Auto":
+            self._rule = MedianStoppingRule(objective_type, stopping.min_steps, stopping.min_peers)
         self._history: list[Observation] = []
 
     def ask(self, count: int = 1) -> list[dict[str, Any]]:
         """Up to ``count`` new configurations; fewer when a finite space is used up."""
         batch = self._strategy.suggest(list(self._history), count)
-        self._history.extend(Observation(dict(hp), "InProgress") for hp in batch)
+        start = len(self._history) + 1
+        self._history.extend(Observation(dict(hp), "InProgress", number=start + i) for i, hp in enumerate(batch))
         return batch
 
-    def tell(self, hyperparameters: Mapping[str, Any], value: float | None) -> None:
-        """Record the result of an asked configuration (None for a failed evaluation)."""
+    def report(self, hyperparameters: Mapping[str, Any], value: float, step: float) -> StopDecision | None:
+        """Record an intermediate value of a running configuration; a decision means: stop it now.
+
+        After stopping it, ``tell`` its last value (it counts like a stopped training job).
+        """
+        i = self._running_index(hyperparameters)
+        obs = self._history[i]
+        self._history[i] = replace(obs, curve=(*obs.curve, (float(step), float(value))))
+        if self._rule is None:
+            return None
+        return self._rule.should_stop(self._history[i], list(self._history))
+
+    def tell(self, hyperparameters: Mapping[str, Any], value: float | None, stopped: bool = False) -> None:
+        """Record the result of an asked configuration (None for a failed evaluation; ``stopped`` if ended early)."""
+        i = self._running_index(hyperparameters)
+        status = "Failed" if value is None else "Stopped" if stopped else "Completed"
+        self._history[i] = replace(self._history[i], status=status, objective=None if value is None else float(value))
+
+    def _running_index(self, hyperparameters: Mapping[str, Any]) -> int:
         key = self.space.key(hyperparameters)
         for i, obs in enumerate(self._history):
             if obs.running and self.space.key(obs.hyperparameters) == key:
-                status = "Failed" if value is None else "Completed"
-                self._history[i] = Observation(obs.hyperparameters, status, None if value is None else float(value))
-                return
-        raise ValueError("tell() got a configuration that was not asked, or was already told")
+                return i
+        raise ValueError("got a configuration that was not asked, or was already told")
 
     @property
     def history(self) -> list[Observation]:
