@@ -78,10 +78,19 @@ class LocalExecutor(Executor):
         self._events.put(ExecutorEvent(name, exit_code=code))
 
     def poll(self, timeout: float) -> list[ExecutorEvent]:
-        self._enforce_kill_deadlines()
+        deadline = time.monotonic() + max(0.0, timeout)
         events: list[ExecutorEvent] = []
+        while not events:
+            self._enforce_kill_deadlines()
+            now = time.monotonic()
+            kills = [job.kill_at for job in self._jobs.values() if job.kill_at is not None]
+            wait = min([deadline, *kills]) - now
+            try:
+                events.append(self._events.get(timeout=max(0.0, wait)))
+            except queue.Empty:
+                if time.monotonic() >= deadline:
+                    break
         try:
-            events.append(self._events.get(timeout=max(0.0, timeout)))
             while True:
                 events.append(self._events.get_nowait())
         except queue.Empty:

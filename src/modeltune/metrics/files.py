@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
 from modeltune.store import MetricValue
 
 # Keys of a cloudml-hypertune line that are not metric tags.
-_HYPERTUNE_RESERVED = {"timestamp", "trial", "global_step"}
+_HYPERTUNE_RESERVED = {"timestamp", "trial", "global_step", "checkpoint_path"}
 
 
 def _as_utc(seconds: float) -> datetime:
@@ -59,32 +60,35 @@ class HypertuneFileReader:
 
     def __init__(self, path: Path):
         self.path = path
-        self._last_timestamp = float("-inf")
+        self._seen: set[str] = set()
 
     def read_new(self) -> list[MetricValue]:
-        """Reports newer than the last one read."""
+        """Reports not read before (the file holds at most the last 100, so remembering those is enough)."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            lines = self.path.read_text(encoding="utf-8").splitlines()
         except (FileNotFoundError, IsADirectoryError):
             return []
         values = []
-        newest = self._last_timestamp
-        for line in text.splitlines():
+        for line in lines:
+            if line in self._seen:
+                continue
             try:
                 item = json.loads(line)
                 timestamp = float(item["timestamp"])
             except (ValueError, KeyError, TypeError):
                 continue
-            if timestamp <= self._last_timestamp:
-                continue
-            newest = max(newest, timestamp)
             step = float(item.get("global_step") or 0)
             for tag, raw in item.items():
-                if tag in _HYPERTUNE_RESERVED:
-                    continue
-                try:
-                    values.append(MetricValue(tag, float(raw), step, _as_utc(timestamp)))
-                except (TypeError, ValueError):
-                    continue
-        self._last_timestamp = newest
+                value = _finite(raw) if tag not in _HYPERTUNE_RESERVED else None
+                if value is not None:
+                    values.append(MetricValue(tag, value, step, _as_utc(timestamp)))
+        self._seen = set(lines)
         return values
+
+
+def _finite(raw: object) -> float | None:
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None

@@ -87,12 +87,16 @@ class _NumericRange(_RangeBase):
             return 1.0 - math.exp(-w)
         return w
 
+    def _span(self) -> tuple[float, float]:
+        """The interval, in this range's own units, that [0, 1] maps onto."""
+        return float(self.min), float(self.max)
+
     def _numeric_to_unit(self, x: float) -> float:
-        lo, hi = self._warp(self.min), self._warp(self.max)
+        lo, hi = (self._warp(b) for b in self._span())
         return min(1.0, max(0.0, (self._warp(float(x)) - lo) / (hi - lo)))
 
     def _numeric_from_unit(self, u: float) -> float:
-        lo, hi = self._warp(self.min), self._warp(self.max)
+        lo, hi = (self._warp(b) for b in self._span())
         x = self._unwarp(lo + min(1.0, max(0.0, u)) * (hi - lo))
         return min(self.max, max(self.min, x))
 
@@ -116,11 +120,18 @@ class ContinuousRange(_NumericRange):
 
 
 class IntegerRange(_NumericRange):
-    """An integer range, bounds included."""
+    """An integer range, bounds included.
+
+    Each integer owns an equal slice of [0, 1] under the scaling: [0, 1] maps onto
+    ``[min - 0.5, max + 0.5]``, so uniform positions give every value its fair share.
+    """
 
     type: Literal["Integer"] = "Integer"
     min: int
     max: int
+
+    def _span(self) -> tuple[float, float]:
+        return self.min - 0.5, self.max + 0.5
 
     def to_unit(self, value: Any) -> float:
         return self._numeric_to_unit(float(value))

@@ -77,7 +77,7 @@ class SearchSpace:
         if isinstance(r, CategoricalRange):
             return r.values[r.index(value)]
         if r.type == "Integer":
-            return int(value)
+            return int(round(float(value)))
         if r.type == "Discrete":
             return min(r.values, key=lambda v: abs(v - float(value)))
         return float(value)

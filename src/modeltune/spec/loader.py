@@ -46,7 +46,8 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
         field = loc[-1]
         close = difflib.get_close_matches(field, sorted(_known_fields()), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else "; remove it"
-        return f"{source}: unknown field {field!r} at {where}{hint}"
+        at = f" at {where}" if len(loc) > 1 else ""
+        return f"{source}: unknown field {field!r}{at}{hint}"
     if kind == "missing":
         return f"{source}: {where} is required but missing"
     message = error["msg"].removeprefix("Value error, ")
@@ -54,9 +55,15 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
         return f"{source}: {where}: unknown range type; use one of Continuous, Integer, Categorical, Discrete"
     if kind == "union_tag_not_found":
         return f"{source}: {where}: a range needs a type: Continuous, Integer, Categorical or Discrete"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{source}: {where}: must be a mapping of names to values, got {error['input']!r}"
+    if kind in ("too_short", "too_long"):
+        wanted = "at least" if kind == "too_short" else "at most"
+        limit = error.get("ctx", {}).get("min_length" if kind == "too_short" else "max_length")
+        return f"{source}: {where}: needs {wanted} {limit} item{'s' if limit != 1 else ''}"
     if kind != "value_error":  # pydantic's own wording: lower-case it and show the offending value
         message = message[0].lower() + message[1:]
-        if "input" in error and not isinstance(error["input"], dict):
+        if "input" in error and not isinstance(error["input"], dict) and ", got " not in message:
             message = f"{message}, got {error['input']!r}"
     return f"{source}: {where}: {message}" if loc else f"{source}: {message}"
 

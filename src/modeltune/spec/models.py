@@ -136,7 +136,7 @@ class WarmStart(_Model):
 class TuningJobSpec(_Model):
     """Everything a tuning job needs; stored with the job so it can be resumed as it was."""
 
-    name: str = Field(pattern=JOB_NAME_PATTERN)
+    name: str
     training: TrainingSpec
     objective: Objective
     ranges: dict[str, Range] = Field(min_length=1)
@@ -146,6 +146,16 @@ class TuningJobSpec(_Model):
     limits: Limits = Field(default_factory=Limits)
     random_seed: int | None = Field(default=None, ge=0)
     warm_start: WarmStart | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, name: str) -> str:
+        if not re.fullmatch(JOB_NAME_PATTERN, name):
+            raise ValueError(
+                f"{name!r} is not a valid tuning-job name: use 1 to 63 letters, digits, '-' or '_', starting with a "
+                "letter or digit"
+            )
+        return name
 
     @field_validator("early_stopping", mode="before")
     @classmethod

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modeltune.errors import StoreError
@@ -41,13 +42,13 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(
-                f"cannot create the store folder {str(folder)!r} ({exc.strerror}); set MODELTUNE_HOME "
-                "to a writable folder"
+                f"cannot create the store folder {str(folder)!r} ({exc.strerror}); choose a writable "
+                "location with MODELTUNE_HOME or --store"
             ) from None
         if not os.access(folder, os.W_OK):
             raise StoreError(
-                f"the store folder {str(folder)!r} is not writable; set MODELTUNE_HOME or --store to a "
-                "writable location"
+                f"the store folder {str(folder)!r} is not writable; choose a writable location with "
+                "MODELTUNE_HOME or --store"
             )
     engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
 
@@ -68,6 +69,20 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+_MIGRATION_LOCK = threading.Lock()
+# Any fixed number: the key of the advisory lock that serialises migrations.
+_ADVISORY_KEY = 7_361_042
+
+
+def _take_migration_lock(connection: Connection) -> None:
+    """Hold a database-wide lock until the transaction ends (PostgreSQL) or the connection closes (MySQL)."""
+    backend = connection.dialect.name
+    if backend == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})"))
+    elif backend in ("mysql", "mariadb"):
+        connection.execute(text("SELECT GET_LOCK('modeltune_migrate', 120)"))
 
 
 class Store:
@@ -106,10 +121,18 @@ class Store:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Bring the schema to the current revision (Alembic loads only when there is work to do)."""
+        """Bring the schema to the current revision (Alembic loads only when there is work to do).
+
+        Processes opening a new database at once take turns: SQLite's write lock,
+        or an advisory lock on PostgreSQL and MySQL; threads of one process take a
+        process-wide lock too, as Alembic's context is global.
+        """
         try:
-            with self._write_engine.begin() as connection:
+            with _MIGRATION_LOCK, self._write_engine.begin() as connection:
                 if self._revision(connection) == SCHEMA_REVISION:
+                    return
+                _take_migration_lock(connection)
+                if self._revision(connection) == SCHEMA_REVISION:  # another process just did it
                     return
                 from alembic import command
                 from alembic.config import Config
@@ -118,7 +141,7 @@ class Store:
                 config.set_main_option("script_location", str(_MIGRATIONS))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-        except OperationalError as exc:
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
             raise StoreError(
                 f"cannot open the store {self.safe_url} ({_first_line(exc)}); check that it is reachable and writable"
             ) from None
@@ -164,4 +187,8 @@ class Store:
 
 
 def _first_line(exc: SQLAlchemyError) -> str:
-    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    """The driver's message without its error-code tuple (PyMySQL's args are (code, message))."""
+    orig = getattr(exc, "orig", exc)
+    args = getattr(orig, "args", ())
+    text_ = args[1] if len(args) == 2 and isinstance(args[0], int) else str(orig)
+    return str(text_).strip().splitlines()[0]

@@ -13,6 +13,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 SCHEMA_REVISION = "0001"
 # MySQL's DATETIME drops fractions of a second unless asked to keep them.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def name_column(length: int) -> String:
+    """A name type that compares exactly ('MNIST' and 'mnist' differ) on MySQL too, whose collation folds case."""
+    return String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
 # MySQL's FLOAT is single precision; objective values need double.
 Double = Float(precision=53)
 
@@ -25,7 +32,7 @@ class TuningJobRow(Base):
     __tablename__ = "tuning_jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(name_column(64), unique=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -43,7 +50,7 @@ class TrainingJobRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tuning_job_id: Mapped[int] = mapped_column(ForeignKey("tuning_jobs.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(String(96), unique=True)
+    name: Mapped[str] = mapped_column(name_column(96), unique=True)
     status: Mapped[str] = mapped_column(String(16))
     hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     final_objective: Mapped[float | None] = mapped_column(Double)

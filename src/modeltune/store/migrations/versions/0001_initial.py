@@ -16,11 +16,15 @@ Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"
 Double = sa.Float(precision=53)
 
 
+def name_column(length: int) -> sa.String:
+    return sa.String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
 def upgrade() -> None:
     op.create_table(
         "tuning_jobs",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(64), nullable=False, unique=True),
+        sa.Column("name", name_column(64), nullable=False, unique=True),
         sa.Column("spec", sa.JSON, nullable=False),
         sa.Column("status", sa.String(16), nullable=False, index=True),
         sa.Column("status_reason", sa.Text),
@@ -37,7 +41,7 @@ def upgrade() -> None:
             "tuning_job_id", sa.Integer, sa.ForeignKey("tuning_jobs.id", ondelete="CASCADE"), nullable=False, index=True
         ),
         sa.Column("number", sa.Integer, nullable=False),
-        sa.Column("name", sa.String(96), nullable=False, unique=True),
+        sa.Column("name", name_column(96), nullable=False, unique=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("hyperparameters", sa.JSON, nullable=False),
         sa.Column("final_objective", Double),
