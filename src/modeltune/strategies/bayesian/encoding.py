@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from modeltune.space import CategoricalRange, ContinuousRange, SearchSpace
 # Integer ranges with more values than this are optimised as continuous and snapped value by value.
 _MAX_TABULATED = 20_000
 # Finite spaces with at most this many configurations are scored exhaustively.
-MAX_ENUMERATED = 3000
+_MAX_ENUMERATED = 3000
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,12 @@ class Encoding:
     def enumerate(self) -> np.ndarray | None:
         """Every feasible point when the space is finite and small, else None."""
         size = self.space.size
-        if size is None or size > MAX_ENUMERATED or any(a.kind == "fine" for a in self.axes):
+        if size is None or size > _MAX_ENUMERATED or any(a.kind == "fine" for a in self.axes):
             return None
         return np.array(list(itertools.product(*(self.choices(j) for j in range(self.dim)))), dtype=float)
 
 
-def _make_axis(r: object) -> _Axis:
+def _make_axis(r: Any) -> _Axis:
     if isinstance(r, ContinuousRange):
         return _Axis("continuous")
     if isinstance(r, CategoricalRange):

@@ -16,7 +16,7 @@ from scipy.optimize import minimize
 
 from modeltune.strategies.bayesian.kernel import (
     matern52,
-    matern52_grad_r2,
+    matern52_with_grad,
     squared_distances,
     weighted_column_distances,
 )
@@ -53,18 +53,20 @@ class _Objective:
         signal, noise = math.exp(theta[g]), math.exp(theta[g + 1])
         z = self.x / lengths
         r2 = squared_distances(z, z)
-        corr = matern52(r2)
+        corr, dcorr = matern52_with_grad(r2)
         k = signal * corr
-        k[np.diag_indices_from(k)] += noise
+        k.flat[:: len(k) + 1] += noise
         try:
             chol = cholesky(k, lower=True, check_finite=False)
         except LinAlgError:
             return 1e10, np.zeros_like(theta)
         alpha = cho_solve((chol, True), self.y, check_finite=False)
         nll = 0.5 * self.y @ alpha + np.log(np.diag(chol)).sum() + 0.5 * len(self.y) * math.log(2 * math.pi)
-        w = np.outer(alpha, alpha) - cho_solve((chol, True), np.eye(len(self.y)), check_finite=False)
+        w = np.outer(alpha, alpha)
+        w -= cho_solve((chol, True), np.eye(len(self.y)), check_finite=False)
         grad = np.empty_like(theta)
-        per_column = -signal * weighted_column_distances(w * matern52_grad_r2(r2), z)
+        dcorr *= w
+        per_column = -signal * weighted_column_distances(dcorr, z)
         grad[:g] = -np.bincount(self.groups, weights=per_column, minlength=g)
         grad[g] = -0.5 * signal * (w * corr).sum()
         grad[g + 1] = -0.5 * noise * np.trace(w)
@@ -85,7 +87,8 @@ def fit_hyperparameters(
     groups: np.ndarray,
     n_params: int,
     rng: np.random.Generator,
-    restarts: int,
+    runs: int,
+    candidates: int = 16,
     maxiter: int = 200,
 ) -> Hyperparameters:
     """MAP hyperparameters for features ``x`` (n, f) and standardised targets ``y`` (n,).
@@ -96,7 +99,9 @@ def fit_hyperparameters(
         groups: the length-scale group of each feature column, shape ``(f,)``.
         n_params: number of tuned hyperparameters (sets the length-scale prior).
         rng: draws the extra starting points.
-        restarts: starting points besides the prior's centre.
+        runs: number of L-BFGS-B runs, started from the best of ``candidates`` points
+            (the prior's centre and random draws around it).
+        candidates: starting points scored before choosing where to start.
         maxiter: L-BFGS-B iterations per start.
     """
     n_groups = int(groups.max()) + 1
@@ -105,11 +110,14 @@ def fit_hyperparameters(
     bounds = [_LOG_LENGTH_BOUNDS] * n_groups + [_LOG_SIGNAL_BOUNDS, _LOG_NOISE_BOUNDS]
     lower, upper = np.array(bounds).T
     centre = np.concatenate([np.full(n_groups, prior_mean), [_SIGNAL_PRIOR[0], _NOISE_PRIOR[0]]])
-    starts = [centre] + [centre + rng.normal(0.0, 1.0, len(centre)) for _ in range(restarts)]
+    draws = np.clip(centre + rng.normal(0.0, 1.0, (candidates - 1, len(centre))), lower, upper)
+    pool = np.vstack([centre, draws])
+    # Scoring starts costs one likelihood each; optimising only the best few keeps multi-start cheap.
+    starts = pool[np.argsort([objective(theta)[0] for theta in pool], kind="stable")[:runs]]
     best_value, best_theta = math.inf, centre
     for start in starts:
         result = minimize(
-            objective, np.clip(start, lower, upper), jac=True, method="L-BFGS-B", bounds=bounds,
+            objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
             options={"maxiter": maxiter},
         )  # fmt: skip
         if result.fun < best_value:
@@ -157,14 +165,18 @@ class GaussianProcess:
         """
         zq = xq / self._lengths
         r2 = squared_distances(zq, self._z)
-        kq = self.hyper.signal * matern52(r2)
+        if gradient:
+            corr, dcorr = matern52_with_grad(r2)
+        else:
+            corr = matern52(r2)
+        kq = self.hyper.signal * corr
         mean = kq @ self._alpha
         v = solve_triangular(self._chol, kq.T, lower=True, check_finite=False)
         var = np.maximum(self.hyper.signal - (v * v).sum(0), 1e-12)
         if not gradient:
             return mean, var
         w = solve_triangular(self._chol.T, v, lower=False, check_finite=False).T  # K^-1 k, shape (m, n)
-        dk = self.hyper.signal * matern52_grad_r2(r2)  # dk/dr2, shape (m, n)
+        dk = self.hyper.signal * dcorr  # dk/dr2, shape (m, n)
         scale = 2.0 / self._lengths**2
 
         def contract(weights: np.ndarray) -> np.ndarray:

@@ -23,10 +23,12 @@ def matern52(r2: np.ndarray) -> np.ndarray:
     return (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2) * np.exp(-_SQRT5 * r)
 
 
-def matern52_grad_r2(r2: np.ndarray) -> np.ndarray:
-    """Derivative of ``matern52`` with respect to ``r2`` (finite at zero)."""
+def matern52_with_grad(r2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``matern52(r2)`` and its derivative with respect to ``r2`` (finite at zero)."""
     r = np.sqrt(r2)
-    return -(5.0 / 6.0) * (1.0 + _SQRT5 * r) * np.exp(-_SQRT5 * r)
+    decay = np.exp(-_SQRT5 * r)
+    linear = 1.0 + _SQRT5 * r
+    return (linear + (5.0 / 3.0) * r2) * decay, -(5.0 / 6.0) * linear * decay
 
 
 def weighted_column_distances(m: np.ndarray, z: np.ndarray) -> np.ndarray:

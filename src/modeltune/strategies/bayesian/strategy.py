@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from modeltune.strategies.base import ObjectiveType, Observation, Strategy
 from modeltune.strategies.bayesian.acquisition import log_expected_improvement
 from modeltune.strategies.bayesian.encoding import Encoding
 from modeltune.strategies.bayesian.gp import GaussianProcess, fit_hyperparameters
+from modeltune.strategies.bayesian.kernel import squared_distances
 from modeltune.strategies.bayesian.search import maximize
 from modeltune.strategies.bayesian.targets import gp_targets
 
@@ -24,6 +26,10 @@ _MAX_POSTERIOR = 600
 # Noise variance (relative to the signal) of fantasised outcomes: near zero, so the
 # acquisition vanishes at a pending point and drops around it.
 _FANTASY_NOISE = 1e-6
+# Pending points (running jobs and earlier picks of a batch) keep new picks at least this far away
+# (Euclidean, unit cube) when any candidate allows it: fantasies alone let a batch bunch up at a
+# sharp optimum.
+MIN_SEPARATION = 0.02
 _ANCHORS = 5
 _SAMPLE_TRIES = 200
 
@@ -54,16 +60,21 @@ class BayesianStrategy(Strategy):
         return self._encoding
 
     def suggest(self, history: Sequence[Observation], count: int) -> list[dict[str, Any]]:
+        with _single_threaded_blas():
+            return self._suggest(history, count)
+
+    def _suggest(self, history: Sequence[Observation], count: int) -> list[dict[str, Any]]:
         rng = np.random.default_rng([self.random_seed, len(history)])
-        seen = {self.space.key(o.hyperparameters) for o in history}
+        usable = [o for o in history if self._fits_space(o)]
+        seen = {self.space.key(o.hyperparameters) for o in usable}
         size = self.space.size
         if size is not None:
             count = min(count, size - len(seen))
-        points = np.array([self.space.encode(o.hyperparameters) for o in history]).reshape(-1, self.encoding.dim)
-        losses = np.array([self._loss(o) for o in history])
-        running = np.array([o.running for o in history], dtype=bool)
+        points = np.array([self.space.encode(o.hyperparameters) for o in usable]).reshape(-1, self.encoding.dim)
+        losses = np.array([self._loss(o) for o in usable])
+        running = np.array([o.running for o in usable], dtype=bool)
         # Failed jobs and non-finite objectives are data too: imputed as bad outcomes.
-        data = ~running & np.array([o.status == "Failed" or o.objective is not None for o in history], dtype=bool)
+        data = ~running & np.array([o.status == "Failed" or o.objective is not None for o in usable], dtype=bool)
         finite = np.isfinite(losses) & data
         suggestions: list[dict[str, Any]] = []
         model = None
@@ -85,6 +96,15 @@ class BayesianStrategy(Strategy):
             if model is not None:
                 model.add_pending(point)
         return suggestions
+
+    def _fits_space(self, observation: Observation) -> bool:
+        """Whether the space can encode the job's values (a parent job's dropped category cannot)."""
+        try:
+            self.space.key(observation.hyperparameters)
+            self.space.encode(observation.hyperparameters)
+        except (KeyError, TypeError, ValueError):
+            return False
+        return True
 
     def _loss(self, observation: Observation) -> float:
         """The loss to minimise; NaN when there is none or it is not a finite number."""
@@ -131,13 +151,14 @@ class _Model:
         features = encoding.features(points)
         groups = encoding.group_of_feature
         fit = _subset(targets, _MAX_FIT, rng)
-        restarts = 2 if len(fit) <= 40 else 1
-        hyper = fit_hyperparameters(features[fit], targets[fit], groups, encoding.dim, rng, restarts)
+        runs = 2 if len(fit) <= 40 else 1
+        hyper = fit_hyperparameters(features[fit], targets[fit], groups, encoding.dim, rng, runs)
         keep = _subset(targets, _MAX_POSTERIOR, rng)
         self.gp = GaussianProcess(features[keep], targets[keep], hyper, groups)
         mean = self.gp.predict(encoding.features(successes))[0]
         self.best = float(mean.min())
         self.anchors = successes[np.argsort(mean, kind="stable")[:_ANCHORS]]
+        self.pending = np.empty((0, encoding.dim))
         for point in running:
             self.add_pending(point)
 
@@ -147,6 +168,7 @@ class _Model:
         mean = self.gp.predict(features)[0]
         self.gp = self.gp.condition(features, mean, _FANTASY_NOISE * self.gp.hyper.signal)
         self.best = min(self.best, float(mean[0]))
+        self.pending = np.vstack([self.pending, point])
 
     def next_point(self, seen: set[tuple[str, ...]], rng: np.random.Generator) -> np.ndarray | None:
         """The unseen feasible point with the highest log EI among those searched."""
@@ -162,6 +184,9 @@ class _Model:
             return out[0], grad
 
         candidates, _ = maximize(acquisition, self.encoding, self.anchors, rng)
+        if len(self.pending):
+            gaps = np.sqrt(squared_distances(candidates, self.pending)).min(1)
+            candidates = np.vstack([candidates[gaps >= MIN_SEPARATION], candidates[gaps < MIN_SEPARATION]])
         space = self.encoding.space
         for point in candidates:
             if space.key(space.decode(point)) not in seen:
@@ -177,3 +202,16 @@ def _subset(targets: np.ndarray, limit: int, rng: np.random.Generator) -> np.nda
     best = order[: limit // 4]
     rest = rng.choice(order[limit // 4 :], size=limit - len(best), replace=False)
     return np.sort(np.concatenate([best, rest]))
+
+
+@contextlib.contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """Run BLAS on one thread: the matrices here are small, and with training jobs busy on the
+    same cores, threaded BLAS spins and runs tens of times slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it BLAS keeps its default threading
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -1,0 +1,267 @@
+"""The Bayesian (GP) strategy: convergence, determinism, mixed spaces, failures, batches."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.optimize import approx_fprime
+
+from modeltune import Optimizer
+from modeltune.space import SearchSpace
+from modeltune.strategies import Observation, make_strategy
+from modeltune.strategies.bayesian.acquisition import log_expected_improvement, log_h
+from modeltune.strategies.bayesian.encoding import Encoding
+from modeltune.strategies.bayesian.gp import GaussianProcess, Hyperparameters
+from modeltune.strategies.bayesian.strategy import MIN_SEPARATION
+from modeltune.strategies.bayesian.targets import gp_targets
+
+_HARTMANN_A = np.array(
+    [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
+)
+_HARTMANN_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
+_HARTMANN_MIN = -3.32237
+
+
+def hartmann6(hp: dict[str, Any]) -> float:
+    x = np.array([hp[f"x{i}"] for i in range(6)])
+    return -float(np.array([1.0, 1.2, 3.0, 3.2]) @ np.exp(-(_HARTMANN_A * (x - _HARTMANN_P) ** 2).sum(1)))
+
+
+HARTMANN_RANGES = {f"x{i}": {"type": "Continuous", "min": 0.0, "max": 1.0} for i in range(6)}
+
+MIXED_RANGES = {
+    "lin": {"type": "Continuous", "min": -2.0, "max": 3.0, "scaling": "Linear"},
+    "log": {"type": "Continuous", "min": 1e-5, "max": 1e-1, "scaling": "Logarithmic"},
+    "rlog": {"type": "Continuous", "min": 0.9, "max": 0.9999, "scaling": "ReverseLogarithmic"},
+    "auto": {"type": "Continuous", "min": 1e-4, "max": 10.0, "scaling": "Auto"},
+    "int_lin": {"type": "Integer", "min": -3, "max": 7, "scaling": "Linear"},
+    "int_log": {"type": "Integer", "min": 1, "max": 1024, "scaling": "Logarithmic"},
+    "int_auto": {"type": "Integer", "min": 2, "max": 50000, "scaling": "Auto"},
+    "cat": {"type": "Categorical", "values": ["adam", "sgd", 3, True]},
+    "disc_lin": {"type": "Discrete", "values": [0.1, 0.2, 0.5, 1.0], "scaling": "Linear"},
+    "disc_log": {"type": "Discrete", "values": [16, 32, 64, 128, 256], "scaling": "Logarithmic"},
+}
+
+
+def mixed_objective(hp: dict[str, Any]) -> float:
+    category = {"adam": 0.0, "sgd": 1.0, 3: 0.5, True: 2.0}[hp["cat"]]
+    return (
+        (hp["lin"] - 1.0) ** 2
+        + (math.log10(hp["log"]) + 3) ** 2
+        + abs(hp["int_lin"] - 2)
+        + category
+        + (math.log2(hp["disc_log"]) - 6) ** 2
+        + hp["disc_lin"]
+        + 0.1 * math.log(hp["int_log"])
+    )
+
+
+def run(
+    objective: Callable[[dict[str, Any]], float | None],
+    ranges: dict[str, Any],
+    strategy: str,
+    seed: int,
+    budget: int,
+    batch: int = 1,
+    objective_type: str = "Minimize",
+) -> list[float | None]:
+    """Values of ``budget`` evaluations, asking ``batch`` at a time and telling them all."""
+    optimizer = Optimizer(ranges=ranges, objective_type=objective_type, strategy=strategy, random_seed=seed)
+    values: list[float | None] = []
+    while len(values) < budget:
+        for hp in optimizer.ask(min(batch, budget - len(values))):
+            value = objective(hp)
+            optimizer.tell(hp, value)
+            values.append(value)
+    return values
+
+
+def test_beats_random_on_hartmann6_within_30_evaluations():
+    seeds = range(3)
+    bayes = np.median([min(run(hartmann6, HARTMANN_RANGES, "Bayesian", s, 30)) for s in seeds])
+    random = np.median([min(run(hartmann6, HARTMANN_RANGES, "Random", s, 30)) for s in seeds])
+    assert bayes - _HARTMANN_MIN < 0.5
+    assert bayes < random - 0.5
+
+
+def test_same_seed_and_history_give_the_same_suggestions():
+    first = Optimizer(ranges=MIXED_RANGES, objective_type="Minimize", strategy="Bayesian", random_seed=7)
+    second = Optimizer(ranges=MIXED_RANGES, objective_type="Minimize", strategy="Bayesian", random_seed=7)
+    for _ in range(4):
+        a, b = first.ask(3), second.ask(3)
+        assert a == b
+        for hp in a:
+            first.tell(hp, mixed_objective(hp))
+            second.tell(hp, mixed_objective(hp))
+    # A fresh strategy (a restarted controller) shown the same history continues identically.
+    history = first.history
+    restarted = make_strategy("Bayesian", SearchSpace(MIXED_RANGES), "Minimize", 7)
+    assert restarted.suggest(history, 3) == first.ask(3)
+    other = make_strategy("Bayesian", SearchSpace(MIXED_RANGES), "Minimize", 8)
+    assert other.suggest(history, 3) != second.ask(3)
+
+
+def test_mixed_space_values_have_the_right_type_and_stay_in_range():
+    optimizer = Optimizer(ranges=MIXED_RANGES, objective_type="Minimize", strategy="Bayesian", random_seed=3)
+    asked = []
+    for _ in range(8):
+        batch = optimizer.ask(3)
+        asked += batch
+        for hp in batch:
+            optimizer.tell(hp, mixed_objective(hp))
+    for hp in asked:
+        for name, spec in MIXED_RANGES.items():
+            value = hp[name]
+            if spec["type"] == "Continuous":
+                assert type(value) is float and spec["min"] <= value <= spec["max"]
+            elif spec["type"] == "Integer":
+                assert type(value) is int and spec["min"] <= value <= spec["max"]
+            else:
+                assert any(value == v and type(value) is type(v) for v in spec["values"])
+    # The model, not only the initial design, picked the later ones: they improve on the first ones.
+    values = [mixed_objective(hp) for hp in asked]
+    assert min(values[12:]) < min(values[:12])
+
+
+def test_all_failed_history_falls_back_to_space_filling():
+    values = run(lambda hp: None, HARTMANN_RANGES, "Bayesian", 0, 20, batch=2)
+    assert values == [None] * 20
+    finite = {"a": {"type": "Integer", "min": 0, "max": 4}, "b": {"type": "Categorical", "values": ["x", "y"]}}
+    optimizer = Optimizer(ranges=finite, objective_type="Maximize", strategy="Bayesian", random_seed=0)
+    for _ in range(10):
+        for hp in optimizer.ask(1):
+            optimizer.tell(hp, None)
+    assert optimizer.ask(1) == []
+
+
+def test_failed_region_is_avoided():
+    def fails_right(hp: dict[str, Any]) -> float | None:
+        return None if hp["x"] > 0.5 else (hp["x"] - 0.45) ** 2 + (hp["y"] - 0.5) ** 2
+
+    ranges = {n: {"type": "Continuous", "min": 0.0, "max": 1.0} for n in ("x", "y")}
+    values = run(fails_right, ranges, "Bayesian", 1, 30)
+    assert sum(v is None for v in values[10:]) <= 5
+
+
+def test_small_integer_grid_has_no_duplicates_until_exhausted():
+    ranges = {"a": {"type": "Integer", "min": 1, "max": 3}, "b": {"type": "Discrete", "values": [1, 10, 100]}}
+    optimizer = Optimizer(ranges=ranges, objective_type="Minimize", strategy="Bayesian", random_seed=0)
+    first = optimizer.ask(2)
+    for hp in first:
+        optimizer.tell(hp, hp["a"] * math.log(hp["b"]))
+    keys = [optimizer.space.key(hp) for hp in first]
+    pending = optimizer.ask(3)  # stays running while more are asked
+    keys += [optimizer.space.key(hp) for hp in pending]
+    while True:
+        batch = optimizer.ask(2)
+        keys += [optimizer.space.key(hp) for hp in batch]
+        for hp in batch:
+            optimizer.tell(hp, hp["a"] * math.log(hp["b"]))
+        if len(batch) < 2:
+            break
+    assert len(keys) == len(set(keys)) == 9
+    assert optimizer.ask(4) == []
+
+
+def test_parallel_suggestions_stay_apart():
+    ranges = {n: {"type": "Continuous", "min": 0.0, "max": 1.0} for n in ("x", "y", "z")}
+
+    def bowl(hp: dict[str, Any]) -> float:
+        return (hp["x"] - 0.3) ** 2 + (hp["y"] - 0.6) ** 2 + (hp["z"] - 0.5) ** 2
+
+    optimizer = Optimizer(ranges=ranges, objective_type="Minimize", strategy="Bayesian", random_seed=2)
+    for _ in range(5):
+        for hp in optimizer.ask(4):
+            optimizer.tell(hp, bowl(hp))
+    for _ in range(3):
+        batch = optimizer.ask(4)
+        points = np.array([optimizer.space.encode(hp) for hp in batch])
+        distances = [np.linalg.norm(a - b) for a, b in itertools.combinations(points, 2)]
+        assert min(distances) >= MIN_SEPARATION
+        for hp in batch:
+            optimizer.tell(hp, bowl(hp))
+
+
+def test_running_jobs_are_not_suggested_again():
+    space = SearchSpace({"x": {"type": "Continuous", "min": 0.0, "max": 1.0}})
+    history = [Observation({"x": x}, "Completed", (x - 0.5) ** 2) for x in np.linspace(0.0, 1.0, 8)]
+    history += [Observation({"x": 0.5}, "InProgress")]
+    strategy = make_strategy("Bayesian", space, "Minimize", 0)
+    suggestion = strategy.suggest(history, 1)[0]
+    assert abs(suggestion["x"] - 0.5) > 0.005
+
+
+def test_warm_start_parents_are_data_and_foreign_values_are_skipped():
+    ranges = {"x": {"type": "Continuous", "min": 0.0, "max": 1.0}, "c": {"type": "Categorical", "values": ["a", "b"]}}
+    space = SearchSpace(ranges)
+    parents = [
+        Observation({"x": x, "c": "a"}, "Completed", (x - 0.8) ** 2, source="parent") for x in np.linspace(0, 1, 9)
+    ]
+    parents += [Observation({"x": 0.5, "c": "gone"}, "Completed", 0.0, source="parent"), Observation({}, "Failed")]
+    suggestions = make_strategy("Bayesian", space, "Minimize", 0).suggest(parents, 2)
+    assert len(suggestions) == 2
+    assert all(hp["c"] in ("a", "b") and 0.0 <= hp["x"] <= 1.0 for hp in suggestions)
+
+
+def test_maximize_mirrors_minimize():
+    ranges = {"x": {"type": "Continuous", "min": -1.0, "max": 2.0}, "n": {"type": "Integer", "min": 0, "max": 9}}
+
+    def f(hp: dict[str, Any]) -> float:
+        return (hp["x"] - 0.7) ** 2 + 0.1 * (hp["n"] - 4) ** 2
+
+    maxi = run(lambda hp: -f(hp), ranges, "Bayesian", 5, 15, objective_type="Maximize")
+    mini = run(f, ranges, "Bayesian", 5, 15, objective_type="Minimize")
+    assert maxi == [-v for v in mini]
+    assert max(maxi) > -0.02
+
+
+def test_snapped_points_decode_to_themselves():
+    space = SearchSpace(MIXED_RANGES)
+    encoding = Encoding(space)
+    points = encoding.snap(np.random.default_rng(0).random((200, len(space))))
+    for point in points:
+        assert np.allclose(space.encode(space.decode(point)), point)
+
+
+def test_targets_survive_outliers_and_rank_failures_last():
+    targets = gp_targets(np.array([1.0, 2.0, 3.0, 4.0, 5.0, 1e12, np.nan]))
+    assert np.all(np.diff(targets[:6]) > 0)
+    assert np.std(targets[:5]) > 0.3  # the huge value does not flatten the others
+    assert targets[6] > targets[:6].max()
+    assert gp_targets(np.array([np.nan, np.nan])) is None
+
+
+def test_log_ei_is_finite_far_in_the_tail_and_matches_the_closed_form():
+    z = np.array([3.0, 0.5, -0.9, -1.0, -4.0, -30.0, -1e3, -1e5])
+    values = log_h(z)
+    assert np.all(np.isfinite(values)) and np.all(np.diff(values) < 0)
+    from scipy.stats import norm
+
+    direct = np.log(norm.pdf(z[:5]) + z[:5] * norm.cdf(z[:5]))
+    assert np.allclose(values[:5], direct, rtol=1e-9)
+
+
+@pytest.mark.parametrize("best", [-0.5, -3.0, -30.0])
+def test_log_ei_gradient_matches_finite_differences(best):
+    rng = np.random.default_rng(1)
+    x = rng.random((20, 3))
+    y = np.sin(3 * x).sum(1)
+    gp = GaussianProcess(
+        x, (y - y.mean()) / y.std(), Hyperparameters(np.array([0.3, 0.5, 0.4]), 1.0, 1e-3), np.arange(3)
+    )
+    query = rng.random(3)
+    value = lambda q: log_expected_improvement(gp, q[None, :], best)[0][0]  # noqa: E731
+    grad = log_expected_improvement(gp, query[None, :], best, gradient=True)[1][0]
+    assert np.allclose(grad, approx_fprime(query, value, 1e-7), rtol=1e-3, atol=1e-4 * max(1.0, abs(best)))
