@@ -58,10 +58,19 @@ class Optimizer:
             self._rule = MedianStoppingRule(objective_type, stopping.min_steps, stopping.min_peers)
         self._history: list[Observation] = []
 
+    def add_parent(self, hyperparameters: Mapping[str, Any], value: float | None, transfer: bool = False) -> None:
+        """Add a warm-start parent's evaluation (``transfer``: from a related, not identical, problem)."""
+        status = "Failed" if value is None else "Completed"
+        objective = None if value is None else float(value)
+        self._history.insert(
+            sum(1 for o in self._history if o.source),
+            Observation(dict(hyperparameters), status, objective, source="parent", transfer=transfer),
+        )
+
     def ask(self, count: int = 1) -> list[dict[str, Any]]:
         """Up to ``count`` new configurations; fewer when a finite space is used up."""
         batch = self._strategy.suggest(list(self._history), count)
-        start = len(self._history) + 1
+        start = sum(1 for o in self._history if not o.source) + 1
         self._history.extend(Observation(dict(hp), "InProgress", number=start + i) for i, hp in enumerate(batch))
         return batch
 
