@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from modeltune.cli_options import DetachOption, JobArgument, JsonOption, StoreOption
+from modeltune.cli_reports import register as register_report_commands
 from modeltune.errors import ModeltuneError
 
 app = typer.Typer(
@@ -26,19 +28,6 @@ app = typer.Typer(
 # Piped output (files, scripts) gets room for wide tables unless COLUMNS says otherwise.
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 errors = Console(stderr=True, soft_wrap=True)
-
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="MODELTUNE_STORE",
-        help="Database URL of the store (default: SQLite in $MODELTUNE_HOME, ~/.modeltune).",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-DetachOption = Annotated[bool, typer.Option(help="Return at once; the job runs in a background process.")]
-JobArgument = Annotated[str, typer.Argument(help="Name of the tuning job.", show_default=False)]
 
 
 def _store(url: str | None) -> Any:
@@ -313,6 +302,9 @@ def delete(
 
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+register_report_commands(app)
 
 
 def main() -> None:

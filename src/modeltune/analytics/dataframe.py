@@ -1,6 +1,8 @@
-"""Training jobs as a pandas DataFrame with SageMaker's analytics column names."""
+"""Training jobs as pandas DataFrames: SageMaker's analytics table and the metric values over steps."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 
@@ -17,34 +19,79 @@ COLUMNS = [
     "TrainingElapsedTimeSeconds",
     "TuningJobName",
 ]
+# Prefix of the columns holding the last value of every metric other than the objective.
+METRIC_PREFIX = "metric:"
+CURVE_COLUMNS = ["TuningJobName", "TrainingJobName", "TrainingJobStatus", "metric", "step", "value", "timestamp"]
+
+
+def _utc(moment: Any) -> pd.Timestamp:
+    return pd.Timestamp(moment, tz="UTC") if moment else pd.NaT
 
 
 def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
     """One row per training job: a column per tuned hyperparameter, then SageMaker's columns.
 
-    Like SageMaker's ``HyperparameterTuningJobAnalytics.dataframe()``, plus
-    ``TuningJobName`` (as amtviz adds) and ``FailureReason``.
+    Like SageMaker's ``HyperparameterTuningJobAnalytics.dataframe()``, plus ``TuningJobName``
+    (as amtviz adds), ``FailureReason``, ``ObjectiveSteps`` (how many objective values the
+    training job emitted) and ``metric:<name>``, the last value of every other metric.
+
+    Raises:
+        NotFoundError: no tuning job is called ``name``.
     """
     job = repo.get_tuning_job(store, name)
     spec = TuningJobSpec.model_validate(job.spec)
     tuned = list(spec.ranges)
+    objective = spec.objective.metric
+    others = [m.name for m in spec.training.metric_definitions if m.name != objective]
+    training_jobs = repo.list_training_jobs(store, job.id)
+    values = repo.metric_values(store, [t.id for t in training_jobs])
     rows = []
-    for t in repo.list_training_jobs(store, job.id):
-        row = {hp: t.hyperparameters.get(hp) for hp in tuned}
+    for t in training_jobs:
+        row: dict[str, Any] = {hp: t.hyperparameters.get(hp) for hp in tuned}
         row.update(
             {
                 "TrainingJobName": t.name,
                 "TrainingJobStatus": t.status,
                 "FinalObjectiveValue": t.final_objective,
-                "TrainingStartTime": pd.Timestamp(t.started_at, tz="UTC") if t.started_at else pd.NaT,
-                "TrainingEndTime": pd.Timestamp(t.ended_at, tz="UTC") if t.ended_at else pd.NaT,
+                "TrainingStartTime": _utc(t.started_at),
+                "TrainingEndTime": _utc(t.ended_at),
                 "TrainingElapsedTimeSeconds": t.elapsed_seconds,
                 "TuningJobName": job.name,
                 "FailureReason": t.status_reason,
+                "ObjectiveSteps": sum(v.name == objective for v in values[t.id]),
             }
         )
+        last = {v.name: v.value for v in values[t.id]}  # emission order, so the last value wins
+        row.update({f"{METRIC_PREFIX}{m}": last.get(m) for m in others})
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=[*tuned, *COLUMNS, "FailureReason"])
-    frame["FinalObjectiveValue"] = frame["FinalObjectiveValue"].astype(float)
-    frame["TrainingElapsedTimeSeconds"] = frame["TrainingElapsedTimeSeconds"].astype(float)
+    extra = ["FailureReason", "ObjectiveSteps", *[f"{METRIC_PREFIX}{m}" for m in others]]
+    frame = pd.DataFrame(rows, columns=[*tuned, *COLUMNS, *extra])
+    for column in ["FinalObjectiveValue", "TrainingElapsedTimeSeconds", *extra[2:]]:
+        frame[column] = frame[column].astype(float)
+    frame["ObjectiveSteps"] = frame["ObjectiveSteps"].astype(int)
+    return frame
+
+
+def curves_dataframe(store: Store, name: str) -> pd.DataFrame:
+    """Every metric value every training job emitted: one row per value, in emission order.
+
+    Columns: ``TuningJobName``, ``TrainingJobName``, ``TrainingJobStatus``, ``metric``, ``step``,
+    ``value``, ``timestamp`` (UTC) and ``IsObjective``.
+
+    Raises:
+        NotFoundError: no tuning job is called ``name``.
+    """
+    job = repo.get_tuning_job(store, name)
+    spec = TuningJobSpec.model_validate(job.spec)
+    training_jobs = repo.list_training_jobs(store, job.id)
+    values = repo.metric_values(store, [t.id for t in training_jobs])
+    rows = [
+        (job.name, t.name, t.status, v.name, v.step, v.value, _utc(v.timestamp))
+        for t in training_jobs
+        for v in values[t.id]
+    ]
+    frame = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    frame["step"] = frame["step"].astype(float)
+    frame["value"] = frame["value"].astype(float)
+    frame["IsObjective"] = frame["metric"] == spec.objective.metric
     return frame
