@@ -25,7 +25,10 @@ SAGEMAKER = [
 def test_the_table_keeps_sagemaker_columns_and_adds_steps_and_the_last_value_of_other_metrics(store: Store) -> None:
     frame = HyperparameterTuningJobAnalytics("tuned", store).dataframe()
 
-    assert list(frame.columns) == ["x", "k", "kind", *SAGEMAKER, "FailureReason", "ObjectiveSteps", "metric:first"]
+    assert list(frame.columns) == [
+        "x", "k", "kind", *SAGEMAKER, "FailureReason", "ObjectiveSteps", "metric:first", "WarmStartType",
+        "WarmStartParents",
+    ]  # fmt: skip
     assert (frame["ObjectiveSteps"] == 2).all()
     # The toy script prints "epoch 1 loss: L + 0.5" then "epoch 2 loss: L"; 'first' matches only the former.
     assert frame["metric:first"].tolist() == pytest.approx((frame["FinalObjectiveValue"] + 0.5).tolist())

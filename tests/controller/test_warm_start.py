@@ -231,3 +231,14 @@ def test_resume_after_a_controller_crash_keeps_completed_work(home: Path, tmp_pa
     interrupted = [j for j in jobs if j.status == "Failed"]
     assert [j.status_reason for j in interrupted] == ["interrupted: the controller stopped while this training job ran"]
     assert len(jobs) == 3
+
+
+def test_the_analytics_table_names_the_warm_start_parents(store: Store) -> None:
+    from modeltune.analytics.dataframe import trials_dataframe
+
+    run(store, child_of("parent", kind="TransferLearning"))
+
+    frame = trials_dataframe(store, "child")
+    assert set(frame["WarmStartType"]) == {"TransferLearning"}
+    assert set(frame["WarmStartParents"]) == {"parent"}
+    assert trials_dataframe(store, "parent")["WarmStartParents"].isna().all()

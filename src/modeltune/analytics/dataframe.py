@@ -33,7 +33,8 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
 
     Like SageMaker's ``HyperparameterTuningJobAnalytics.dataframe()``, plus ``TuningJobName``
     (as amtviz adds), ``FailureReason``, ``ObjectiveSteps`` (how many objective values the
-    training job emitted) and ``metric:<name>``, the last value of every other metric.
+    training job emitted), ``metric:<name>``, the last value of every other metric, and
+    ``WarmStartType`` / ``WarmStartParents`` (comma-separated) for a warm-started job.
 
     Raises:
         NotFoundError: no tuning job is called ``name``.
@@ -45,6 +46,11 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
     others = [m.name for m in spec.training.metric_definitions if m.name != objective]
     training_jobs = repo.list_training_jobs(store, job.id)
     values = repo.metric_values(store, [t.id for t in training_jobs])
+    warm = spec.warm_start
+    warm_columns = {
+        "WarmStartType": warm.type if warm else None,
+        "WarmStartParents": ",".join(warm.parents) if warm else None,
+    }
     rows = []
     for t in training_jobs:
         row: dict[str, Any] = {hp: t.hyperparameters.get(hp) for hp in tuned}
@@ -59,13 +65,14 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
                 "TuningJobName": job.name,
                 "FailureReason": t.status_reason,
                 "ObjectiveSteps": sum(v.name == objective for v in values[t.id]),
+                **warm_columns,
             }
         )
         last = {v.name: v.value for v in values[t.id]}  # emission order, so the last value wins
         row.update({f"{METRIC_PREFIX}{m}": last.get(m) for m in others})
         rows.append(row)
     extra = ["FailureReason", "ObjectiveSteps", *[f"{METRIC_PREFIX}{m}" for m in others]]
-    frame = pd.DataFrame(rows, columns=[*tuned, *COLUMNS, *extra])
+    frame = pd.DataFrame(rows, columns=[*tuned, *COLUMNS, *extra, *warm_columns])
     for column in ["FinalObjectiveValue", "TrainingElapsedTimeSeconds", *extra[2:]]:
         frame[column] = frame[column].astype(float)
     frame["ObjectiveSteps"] = frame["ObjectiveSteps"].astype(int)
