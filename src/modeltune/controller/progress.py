@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from modeltune.spec import TuningJobSpec
 from modeltune.store import TERMINAL_TRAINING_STATUSES, TrainingJob, TuningJob
 
-# Training jobs whose final objective counts when choosing the best one.
-SCORED_STATUSES = frozenset({"Completed", "Stopped"})
-
 
 def best_training_job(jobs: Sequence[TrainingJob], objective_type: str) -> TrainingJob | None:
-    """The training job with the best final objective (ties: the earliest), or None."""
-    scored = [j for j in jobs if j.status in SCORED_STATUSES and j.final_objective is not None]
+    """The training job with the best final objective (ties: the earliest), or None.
+
+    Completed training jobs come first: a stopped job's last value was measured
+    earlier in training (e.g. before it would have overfitted), so it wins only
+    when no training job completed.
+    """
+    with_value = [j for j in jobs if j.final_objective is not None]
+    scored = [j for j in with_value if j.status == "Completed"] or [j for j in with_value if j.status == "Stopped"]
     if not scored:
         return None
     sign = -1.0 if objective_type == "Maximize" else 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ def bracket_count(min_resource: float, max_resource: float, reduction_factor: fl
     return 1 + int(math.floor(math.log(max_resource / min_resource, reduction_factor) + 1e-9))
 
 
+@functools.lru_cache(maxsize=65536)
 def bracket_of(number: int, seed: int, brackets: int, reduction_factor: float) -> int:
     """The bracket of training job ``number``: drawn (seeded) with Hyperband's weights.
 
