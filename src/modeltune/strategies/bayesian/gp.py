@@ -156,6 +156,10 @@ class GaussianProcess:
             raise LinAlgError("the GP covariance is not positive definite even with jitter")
         self._alpha = cho_solve((self._chol, True), y, check_finite=False)
 
+    def solve(self, v: np.ndarray) -> np.ndarray:
+        """``K^-1 v`` for the training covariance ``K`` (noise included), ``v`` of shape ``(n,)``."""
+        return cho_solve((self._chol, True), v, check_finite=False)
+
     def predict(self, xq: np.ndarray, gradient: bool = False) -> tuple[np.ndarray, ...]:
         """Posterior mean and variance of the latent function at ``xq`` (m, f).
 

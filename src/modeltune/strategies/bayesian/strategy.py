@@ -17,7 +17,8 @@ from modeltune.strategies.bayesian.encoding import Encoding
 from modeltune.strategies.bayesian.gp import GaussianProcess, fit_hyperparameters
 from modeltune.strategies.bayesian.kernel import squared_distances
 from modeltune.strategies.bayesian.search import maximize
-from modeltune.strategies.bayesian.targets import gp_targets
+from modeltune.strategies.bayesian.targets import gp_targets, subset
+from modeltune.strategies.bayesian.transfer import ParentPrior, ShiftedGP, prior_weight
 
 # Hyperparameters are fitted on at most this many observations (the best quarter plus a random
 # draw of the rest); the posterior uses at most _MAX_POSTERIOR of them, chosen the same way.
@@ -66,25 +67,36 @@ class BayesianStrategy(Strategy):
     def _suggest(self, history: Sequence[Observation], count: int) -> list[dict[str, Any]]:
         rng = np.random.default_rng([self.random_seed, len(history)])
         usable = [o for o in history if self._fits_space(o)]
+        # TransferLearning parents evaluated another function: a prior, not data (see transfer.py).
+        parents = [o for o in usable if o.transfer]
+        usable = [o for o in usable if not o.transfer]
         seen = {self.space.key(o.hyperparameters) for o in usable}
         size = self.space.size
         if size is not None:
             count = min(count, size - len(seen))
-        points = np.array([self.space.encode(o.hyperparameters) for o in usable]).reshape(-1, self.encoding.dim)
+        points = self._points(usable)
         losses = np.array([self._loss(o) for o in usable])
         running = np.array([o.running for o in usable], dtype=bool)
         # Failed jobs and non-finite objectives are data too: imputed as bad outcomes.
         data = ~running & np.array([o.status == "Failed" or o.objective is not None for o in usable], dtype=bool)
         finite = np.isfinite(losses) & data
+        prior = None
+        if parents:
+            parent_losses = np.array([self._loss(o) for o in parents])
+            prior = ParentPrior(self.encoding, self._points(parents), parent_losses, [o.source for o in parents], rng)
+        done = sum(1 for o in history if not o.transfer)
+        best = points[finite][np.argmin(losses[finite])] if finite.any() else None
         suggestions: list[dict[str, Any]] = []
         model = None
         while len(suggestions) < count:
-            position = len(history) + len(suggestions)
+            position = done + len(suggestions)
             if position < self.initial_design or finite.sum() < 2:
-                point = self._space_filling(position, seen)
+                point = self._initial_point(position, seen, prior, best)
             else:
                 if model is None:
-                    model = _Model(self.encoding, points[data], losses[data], points[finite], points[running], rng)
+                    model = _Model(
+                        self.encoding, points[data], losses[data], points[finite], points[running], rng, prior
+                    )
                 point = model.next_point(seen, rng)
             if point is None:
                 point = self._random_unseen(seen, rng)
@@ -96,6 +108,28 @@ class BayesianStrategy(Strategy):
             if model is not None:
                 model.add_pending(point)
         return suggestions
+
+    def _points(self, observations: Sequence[Observation]) -> np.ndarray:
+        """The unit-cube points of ``observations``, shape ``(n, dim)``."""
+        return np.array([self.space.encode(o.hyperparameters) for o in observations]).reshape(-1, self.encoding.dim)
+
+    def _initial_point(
+        self, position: int, seen: set[tuple[str, ...]], prior: ParentPrior | None, best: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The next initial-design point: the Sobol sequence, interleaved with the parents' best.
+
+        The parents' best configuration goes first; each further one only after a Sobol point and
+        only while a parent's configuration is the child's best so far, so a parent that does not
+        transfer costs one evaluation.
+        """
+        seeds = prior.seeds() if prior is not None else np.empty((0, self.encoding.dim))
+        keys = [self.space.key(self.space.decode(p)) for p in seeds]
+        tried = sum(1 for key in keys if key in seen)
+        others = position - tried
+        paying = best is not None and self.space.key(self.space.decode(best)) in keys
+        if tried < len(seeds) and (tried == 0 or (others >= tried and paying)):
+            return next(p for p, key in zip(seeds, keys, strict=True) if key not in seen)
+        return self._space_filling(max(0, others), seen)
 
     def _fits_space(self, observation: Observation) -> bool:
         """Whether the space can encode the job's values (a parent job's dropped category cannot)."""
@@ -145,19 +179,35 @@ class _Model:
         successes: np.ndarray,
         running: np.ndarray,
         rng: np.random.Generator,
+        prior: ParentPrior | None = None,
     ):
         self.encoding = encoding
         targets = gp_targets(losses)
         features = encoding.features(points)
         groups = encoding.group_of_feature
-        fit = _subset(targets, _MAX_FIT, rng)
+        fit = subset(targets, _MAX_FIT, rng)
         runs = 2 if len(fit) <= 40 else 1
         hyper = fit_hyperparameters(features[fit], targets[fit], groups, encoding.dim, rng, runs)
-        keep = _subset(targets, _MAX_POSTERIOR, rng)
-        self.gp = GaussianProcess(features[keep], targets[keep], hyper, groups)
+        keep = subset(targets, _MAX_POSTERIOR, rng)
+        self.gp: GaussianProcess | ShiftedGP = GaussianProcess(features[keep], targets[keep], hyper, groups)
+        self.weight = 0.0
+        if prior is not None and prior.gp is not None:
+            shift = prior.mean(features)[0]
+            self.weight = prior_weight(self.gp, targets[keep], shift[keep])
+            if self.weight > 0:
+                # Refit on the residual: a related parent leaves little signal, so the model trusts it.
+                residual = targets - self.weight * shift
+                hyper = fit_hyperparameters(features[fit], residual[fit], groups, encoding.dim, rng, 1)
+                gp = GaussianProcess(features[keep], residual[keep], hyper, groups)
+                self.weight = prior_weight(gp, targets[keep], shift[keep])
+                residual = targets - self.weight * shift
+                gp = GaussianProcess(features[keep], residual[keep], hyper, groups)
+                self.gp = ShiftedGP(gp, prior, self.weight)
         mean = self.gp.predict(encoding.features(successes))[0]
         self.best = float(mean.min())
         self.anchors = successes[np.argsort(mean, kind="stable")[:_ANCHORS]]
+        if self.weight > 0:  # the parents' best regions are worth a local look too
+            self.anchors = np.vstack([self.anchors, prior.seeds()])
         self.pending = np.empty((0, encoding.dim))
         for point in running:
             self.add_pending(point)
@@ -192,16 +242,6 @@ class _Model:
             if space.key(space.decode(point)) not in seen:
                 return point
         return None
-
-
-def _subset(targets: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of at most ``limit`` rows: the best quarter, then a random draw of the rest."""
-    if len(targets) <= limit:
-        return np.arange(len(targets))
-    order = np.argsort(targets, kind="stable")
-    best = order[: limit // 4]
-    rest = rng.choice(order[limit // 4 :], size=limit - len(best), replace=False)
-    return np.sort(np.concatenate([best, rest]))
 
 
 @contextlib.contextmanager

@@ -62,3 +62,13 @@ def _yeo_johnson(x: np.ndarray) -> np.ndarray:
     if not np.isfinite(loglik).any():
         return x
     return warped[int(np.argmax(loglik))]
+
+
+def subset(targets: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most ``limit`` rows: the best quarter, then a random draw of the rest."""
+    if len(targets) <= limit:
+        return np.arange(len(targets))
+    order = np.argsort(targets, kind="stable")
+    best = order[: limit // 4]
+    rest = rng.choice(order[limit // 4 :], size=limit - len(best), replace=False)
+    return np.sort(np.concatenate([best, rest]))
