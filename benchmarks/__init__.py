@@ -1,0 +1,1 @@
+"""Benchmarks for modeltune: speed and quality targets, with results written to files."""

@@ -1,0 +1,53 @@
+"""What a benchmark problem is: ranges, a function to minimise, and what is known about it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A minimisation problem over ranges in the spec's dict shape.
+
+    Attributes:
+        name: short identifier used in results files.
+        kind: ``"synthetic"`` or ``"sklearn"``.
+        ranges: name -> range dict, as a tuning-job spec writes it.
+        func: the noise-free objective of a configuration.
+        optimum: the known global minimum, or None when unknown.
+        noise_sd: standard deviation of the Gaussian noise added to observed values.
+        description: one line for the summary.
+    """
+
+    name: str
+    kind: str
+    ranges: dict[str, dict[str, Any]]
+    func: Callable[[Mapping[str, Any]], float] = field(repr=False)
+    optimum: float | None
+    noise_sd: float = 0.0
+    description: str = ""
+
+    def evaluate(self, config: Mapping[str, Any], rng: np.random.Generator) -> tuple[float, float]:
+        """The observed (possibly noisy) value and the noise-free value of ``config``."""
+        true = float(self.func(config))
+        observed = true + float(rng.normal(0.0, self.noise_sd)) if self.noise_sd else true
+        return observed, true
+
+    @property
+    def dims(self) -> int:
+        """Number of tuned hyperparameters."""
+        return len(self.ranges)
+
+
+def box(names: list[str], lo: float, hi: float) -> dict[str, dict[str, Any]]:
+    """Linear continuous ranges with the same bounds."""
+    return {n: {"type": "Continuous", "min": lo, "max": hi, "scaling": "Linear"} for n in names}
+
+
+def vector(config: Mapping[str, Any], n: int) -> np.ndarray:
+    """``x0 .. x{n-1}`` of a configuration as an array."""
+    return np.array([float(config[f"x{i}"]) for i in range(n)])

@@ -1,0 +1,189 @@
+"""Write runs.csv, timing.csv and SUMMARY.md from the raw results in a results folder."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmarks.optimizers import stats
+from benchmarks.optimizers.adapters import OPTIMIZERS, is_modeltune
+from benchmarks.optimizers.problems import PROBLEMS
+from benchmarks.optimizers.results import ENV_FILE, RUNS_FILE, TIMING_FILE, read_records
+
+HERO = "modeltune-bayesian"
+MODE_TITLES = {"seq": "sequential (batch 1)", "par4": "4 in parallel (ask 4, tell 4)"}
+
+
+def _fmt(x: float) -> str:
+    return "–" if pd.isna(x) else f"{x:.4g}"
+
+
+def _table(df: pd.DataFrame, index_name: str) -> list[str]:
+    cols = [str(c) for c in df.columns]
+    lines = [f"| {index_name} | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for idx, row in df.iterrows():
+        lines.append(f"| {idx} | " + " | ".join(v if isinstance(v, str) else _fmt(v) for v in row) + " |")
+    return lines
+
+
+def _plan_lines(env: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
+    if not env.get("invocations"):
+        return []
+    last = env["invocations"][-1]
+    plan = last.get("plan", {})
+    done = {(r["problem"], r["optimizer"], r["mode"], r["seed"]) for r in records if r.get("status") == "ok"}
+    missing: Counter[tuple[str, str]] = Counter()
+    for problem in plan.get("problems", []):
+        seeds = plan["sklearn_seeds"] if PROBLEMS[problem].kind == "sklearn" else plan["seeds"]
+        for opt in plan.get("optimizers", []):
+            for mode in plan.get("modes", []):
+                missing[(opt, mode)] += sum((problem, opt, mode, s) not in done for s in range(seeds))
+    lines = [
+        f"- Last command: `{last['command']}` (started {last['started']}, commit {last['commit']}, "
+        f"Python {last['python']}, {last['cpus']} CPUs).",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in last["versions"].items() if v) + ".",
+        f"- Plan: {len(plan.get('problems', []))} problems x {plan.get('seeds')} seeds (synthetic) / "
+        f"{plan.get('sklearn_seeds')} seeds (scikit-learn) x {len(plan.get('optimizers', []))} optimizers x "
+        f"modes {', '.join(plan.get('modes', []))}, {plan.get('budget')} evaluations per run.",
+    ]
+    left_out = [p for p in PROBLEMS if p not in plan.get("problems", [])]
+    if left_out:
+        lines.append(f"- **Problems defined but not in this plan**: {', '.join(left_out)}.")
+    for name, error in last.get("unavailable", {}).items():
+        lines.append(f"- **{name} could not run**: `{error}`")
+    gaps = {k: v for k, v in missing.items() if v}
+    if gaps:
+        listed = ", ".join(f"{o} {m}: {n}" for (o, m), n in sorted(gaps.items()))
+        lines.append(f"- **Missing runs** (planned but not in the results): {listed}.")
+    else:
+        lines.append("- Every planned run is in the results.")
+    return lines
+
+
+def _problem_table(problem: str, med: pd.DataFrame) -> list[str]:
+    sub = med[med["problem"] == problem]
+    cells = sub.assign(cell=[f"{_fmt(b)} ({r:.3f})" for b, r in zip(sub["best"], sub["regret"])])
+    cells = cells.assign(col=[f"{m} @{a}" for m, a in zip(cells["mode"], cells["at"])])
+    wide = cells.pivot(index="optimizer", columns="col", values="cell").fillna("–")
+    order = [f"{m} @{a}" for m in MODE_TITLES for a in stats.BUDGETS if f"{m} @{a}" in wide.columns]
+    return _table(wide[order], "optimizer")
+
+
+def _timing_lines(timing: list[dict[str, Any]]) -> list[str]:
+    ok = pd.DataFrame([t for t in timing if t.get("status") == "ok"])
+    lines = []
+    if not ok.empty:
+        n = ok.groupby("size")["repeat"].nunique().to_dict()
+        parts = []
+        for col, label in (("seconds", "wall"), ("cpu_seconds", "CPU")):
+            if col in ok:
+                part = ok.pivot_table(index="optimizer", columns="size", values=col, aggfunc="median")
+                part.columns = [f"{c} obs, {label} (n={n[c]})" for c in part.columns]
+                parts.append(part)
+        lines += _table(pd.concat(parts, axis=1), "optimizer")
+    for t in timing:
+        if t.get("status") == "limit":
+            lines.append(
+                f"- {t['optimizer']} at {t['size']} observations: more than {t['cpu_limit']:.0f} CPU seconds "
+                "(pre-fill included); the measurement was stopped."
+            )
+        elif t.get("status") != "ok":
+            lines.append(f"- timing {t['optimizer']} at {t['size']} failed: `{t['error']}`")
+    return lines
+
+
+def summary_markdown(out: Path) -> str:
+    """The SUMMARY.md text for the results in ``out``."""
+    records = list(read_records(out / RUNS_FILE))
+    timing = list(read_records(out / TIMING_FILE))
+    env = json.loads((out / ENV_FILE).read_text()) if (out / ENV_FILE).exists() else {}
+    ok = [r for r in records if r.get("status") == "ok"]
+    intro = (
+        "Generated by `python -m benchmarks.optimizers.run`; raw results are in `runs.jsonl` "
+        "(one line per run), `runs.csv` and `timing.jsonl` beside this file."
+    )
+    lines = ["# Optimizer benchmark: summary", "", intro, "", "## What ran", "", *_plan_lines(env, records)]
+    lines += [f"- Completed runs: {len(ok)}; failed runs: {len(records) - len(ok)}.", ""]
+    if not ok:
+        return "\n".join(lines + ["No completed runs yet."]) + "\n"
+    refs = stats.references(ok)
+    table = stats.add_regret(stats.long_table(ok), refs)
+    med = stats.medians(table)
+    table.to_csv(out / "runs.csv", index=False)
+    lines += [
+        "## How to read it", "",
+        "- Every problem is minimised. *best* is the noise-free value of the best configuration found within the "
+        "first N evaluations (for noisy problems: of the configuration with the best *observed* value).",
+        "- **Normalised regret** = (best - f\\*) / (f_ref - f\\*), clipped at 0. f\\* is the known global minimum "
+        "(synthetic problems) or the best value any optimizer found in any run (scikit-learn problems, marked *). "
+        "f_ref is the median value of uniformly random configurations (all modeltune Random evaluations). "
+        "0 = optimum, 1 = no better than a typical random configuration.",
+        "- Ranks: per problem, budget and mode the optimizers are ranked by their median best (1 = best, ties "
+        "averaged), then averaged over the problems that every optimizer completed.",
+        "- Cells in the per-problem tables: median best (median normalised regret) over seeds.", "",
+    ]  # fmt: skip
+    peers = sorted(o for o in med["optimizer"].unique() if o in OPTIMIZERS and not is_modeltune(o))
+    for mode, title in MODE_TITLES.items():
+        ranks, problems = stats.average_ranks(med, mode)
+        if ranks.empty:
+            continue
+        ranks.columns = [f"@{c}" for c in ranks.columns]
+        absent = sorted(set(med["optimizer"]) - set(ranks.index))
+        note = f" Not ranked (no runs in this mode yet): {', '.join(absent)}." if absent else ""
+        lines += [f"## Average rank, {title}", "", f"Over {len(problems)} problems: {', '.join(problems)}.{note}", ""]
+        lines += _table(ranks, "optimizer") + [""]
+    lines += ["## modeltune Bayesian against every peer at budget 50", ""]
+    for mode, title in MODE_TITLES.items():
+        if HERO not in set(med.loc[med["mode"] == mode, "optimizer"]):
+            lines.append(f"- {title}: no modeltune-bayesian runs yet.")
+            continue
+        won, compared = stats.wins(med, mode, HERO, peers)
+        share = f"{len(won)}/{len(compared)} = {len(won) / len(compared):.0%}" if compared else "n/a"
+        lines.append(f"- {title}: median beats every peer's median on {share} problems ({', '.join(won) or 'none'}).")
+    how = (
+        "Hartmann-6, history pre-filled with N random points, then one timed ask(1); wall-clock seconds, "
+        "and CPU seconds (what to compare when the machine was busy)."
+    )
+    lines += ["", "## Time per suggestion (median seconds)", "", how, ""]
+    lines += _timing_lines(timing) + [""]
+    runs = pd.DataFrame(ok)
+    cost = pd.concat(
+        {
+            f"{label}, {mode}": runs[runs["mode"] == mode].groupby("optimizer")[col].median()
+            for col, label in (("optimizer_seconds", "optimizer wall s"), ("cpu_seconds", "run CPU s"))
+            for mode in MODE_TITLES
+        },
+        axis=1,
+    )
+    lines += [
+        "## Cost per run (medians over all problems and seeds)",
+        "",
+        "Optimizer wall-clock seconds (ask + tell) and CPU seconds of the whole run (optimizer and evaluations).",
+        "",
+    ]
+    lines += _table(cost, "optimizer") + ["", "## Per problem", ""]
+    for name in sorted(med["problem"].unique(), key=list(PROBLEMS).index):
+        p = PROBLEMS[name]
+        star = "" if refs.loc[name, "optimum_known"] else "*"
+        f_star, f_ref = refs.loc[name, "f_star"], refs.loc[name, "f_ref"]
+        about = f"{p.description}. {p.dims} dims; f* = {f_star:.6g}, f_ref = {f_ref:.6g}."
+        lines += [f"### {name}{star}", "", about, ""]
+        lines += _problem_table(name, med) + [""]
+    errors = Counter(r.get("error", "") for r in records if r.get("status") != "ok")
+    if errors:
+        lines += ["## Failed runs", ""] + [f"- {n} x `{e}`" for e, n in errors.most_common()] + [""]
+    return "\n".join(lines)
+
+
+def write_summary(out: Path) -> str:
+    """Write SUMMARY.md (and runs.csv, timing.csv) into ``out``; returns a one-line note."""
+    text = summary_markdown(out)
+    (out / "SUMMARY.md").write_text(text)
+    timing = list(read_records(out / TIMING_FILE))
+    if timing:
+        pd.DataFrame(timing).to_csv(out / "timing.csv", index=False)
+    return f"wrote {out / 'SUMMARY.md'}"

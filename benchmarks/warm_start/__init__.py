@@ -1,0 +1,1 @@
+"""Warm-start benchmark: IdenticalDataAndAlgorithm and TransferLearning children against cold starts."""
