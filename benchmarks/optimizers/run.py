@@ -173,15 +173,24 @@ def main(argv: list[str] | None = None) -> int:
         futures: dict[Future[dict[str, Any]], Task | TimingTask] = {
             pool.submit(_execute, t, args.timing_cpu_limit): t for t in todo
         }
-        for future in as_completed(futures):
+        recorded: set[Future[dict[str, Any]]] = set()
+
+        def save(future: Future[dict[str, Any]]) -> None:
+            nonlocal finished
             rec = future.result()
             append_record(out / (RUNS_FILE if isinstance(futures[future], Task) else TIMING_FILE), rec)
+            recorded.add(future)
             finished += 1
-            elapsed = (time.time() - started) / 60
-            print(f"[{finished}/{len(todo)} {elapsed:.1f}m] {_describe(rec)}", flush=True)
+            print(f"[{finished}/{len(todo)} {(time.time() - started) / 60:.1f}m] {_describe(rec)}", flush=True)
+
+        for future in as_completed(futures):
+            save(future)
             if stop_at and time.time() > stop_at:
                 print("stop time reached: cancelling runs not yet started", flush=True)
                 pool.shutdown(wait=True, cancel_futures=True)
+                for rest in futures:  # runs that were already going when the time came
+                    if rest.done() and not rest.cancelled() and rest not in recorded:
+                        save(rest)
                 break
     print(report.write_summary(out))
     return 0
