@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from modeltune.controller.loop import HEARTBEAT_SECONDS, Controller
 from modeltune.controller.progress import Progress
@@ -71,14 +72,23 @@ def start_detached(store: Store, name: str) -> int:
 def controller_alive(job: TuningJob) -> bool:
     """Whether a controller is still running this tuning job."""
     if job.controller_pid and job.controller_host == socket.gethostname():
-        try:
-            os.kill(job.controller_pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return _process_running(job.controller_pid)
     return job.heartbeat_at is not None and utcnow() - job.heartbeat_at < STALE_HEARTBEAT
+
+
+def _process_running(pid: int) -> bool:
+    """Whether ``pid`` is a live process on this host (a zombie, killed but not yet reaped, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def stop(store: Store, name: str) -> TuningJob:

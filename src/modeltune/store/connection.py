@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -57,8 +60,8 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         # Let SQLAlchemy's begin event emit BEGIN itself (pysqlite's own handling defers locks badly).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_S * 1000}")
+        _set_wal_mode(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -83,6 +86,18 @@ def _take_migration_lock(connection: Connection) -> None:
         connection.execute(text(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})"))
     elif backend in ("mysql", "mariadb"):
         connection.execute(text("SELECT GET_LOCK('modeltune_migrate', 120)"))
+
+
+def _set_wal_mode(cursor: Any) -> None:
+    """Switch to WAL; the switch needs a moment alone with the file and does not wait by itself."""
+    for attempt in range(200):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 199:
+                raise
+            time.sleep(0.05)
 
 
 class Store:
@@ -128,9 +143,11 @@ class Store:
         process-wide lock too, as Alembic's context is global.
         """
         try:
-            with _MIGRATION_LOCK, self._write_engine.begin() as connection:
+            with self._read_engine.connect() as connection:
                 if self._revision(connection) == SCHEMA_REVISION:
                     return
+            # A fresh transaction: the check above must not fix the snapshot the locked re-check reads.
+            with _MIGRATION_LOCK, self._write_engine.begin() as connection:
                 _take_migration_lock(connection)
                 if self._revision(connection) == SCHEMA_REVISION:  # another process just did it
                     return
