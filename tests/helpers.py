@@ -44,6 +44,16 @@ def toy_spec(name: str = "toy", mode: str = "ok", **overrides: Any) -> dict[str,
     return spec
 
 
+def run_to_end(store: Any, spec: dict[str, Any]) -> Any:
+    """Submit ``spec`` to ``store`` and run its controller in this process until the tuning job ends."""
+    from modeltune.controller import service
+    from modeltune.controller.loop import Controller
+    from modeltune.spec import parse_spec
+
+    job = service.submit(store, parse_spec(spec))
+    return Controller(store, job.name).run()
+
+
 def write_spec(folder: Path, spec: dict[str, Any], filename: str = "spec.yaml") -> Path:
     """Write ``spec`` as YAML into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)

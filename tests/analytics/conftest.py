@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from modeltune.controller import service
-from modeltune.controller.loop import Controller
-from modeltune.spec import parse_spec
 from modeltune.store import Store
 
-from helpers import toy_spec
-
-
-def run(store: Store, spec: dict[str, Any]) -> str:
-    """Run a tuning job to its end in this process; its name."""
-    job = service.submit(store, parse_spec(spec))
-    Controller(store, job.name).run()
-    return job.name
+from helpers import run_to_end, toy_spec
 
 
 @pytest.fixture(scope="package")
@@ -28,12 +16,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     store = Store(f"sqlite:///{home / 'modeltune.db'}", home=home)
     tuned = toy_spec(name="tuned", limits={"max_jobs": 5, "max_parallel_jobs": 2})
     tuned["training"]["metric_definitions"].append({"name": "first", "regex": r"epoch 1 loss: (-?[0-9.eE+-]+)"})
-    run(store, tuned)
+    run_to_end(store, tuned)
     mixed = toy_spec(name="mixed", strategy="Grid", limits={"max_jobs": 4, "max_parallel_jobs": 1})
     del mixed["training"]["static_hyperparameters"]["mode"]
     mixed["ranges"] = {
         "mode": {"type": "Categorical", "values": ["crash", "ok"]},
         "k": {"type": "Integer", "min": 1, "max": 2},
     }
-    run(store, mixed)
+    run_to_end(store, mixed)
     return store

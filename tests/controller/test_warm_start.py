@@ -19,12 +19,7 @@ from modeltune.spec import parse_spec
 from modeltune.store import Store
 from modeltune.store import repository as repo
 
-from helpers import modeltune_cli, toy_spec, write_spec
-
-
-def run(store: Store, spec: dict) -> repo.TuningJob:
-    job = service.submit(store, parse_spec(spec))
-    return Controller(store, job.name).run()
+from helpers import modeltune_cli, run_to_end, toy_spec, write_spec
 
 
 def child_of(*parents: str, kind: str = "IdenticalDataAndAlgorithm", **overrides) -> dict:
@@ -36,12 +31,12 @@ def child_of(*parents: str, kind: str = "IdenticalDataAndAlgorithm", **overrides
 @pytest.fixture
 def store(home: Path) -> Store:
     store = Store()
-    run(store, toy_spec(name="parent", limits={"max_jobs": 3, "max_parallel_jobs": 1}))
+    run_to_end(store, toy_spec(name="parent", limits={"max_jobs": 3, "max_parallel_jobs": 1}))
     return store
 
 
 def test_identical_child_learns_from_parents_and_reports_the_overall_best(store: Store) -> None:
-    child = run(store, child_of("parent"))
+    child = run_to_end(store, child_of("parent"))
 
     history = parent_observations(store, parse_spec(child.spec))
     parent_jobs = repo.list_training_jobs(store, repo.get_tuning_job(store, "parent").id)
@@ -74,7 +69,7 @@ def test_narrowed_ranges_and_a_tuned_hyperparameter_made_static_keep_matching_pa
 
 
 def test_transfer_learning_marks_parent_points_as_transfer(store: Store) -> None:
-    child = run(store, child_of("parent", kind="TransferLearning"))
+    child = run_to_end(store, child_of("parent", kind="TransferLearning"))
 
     observations = parent_observations(store, parse_spec(child.spec))
     assert observations and all(o.transfer for o in observations)
@@ -86,12 +81,12 @@ def test_grid_child_skips_combinations_its_identical_parent_tried(home: Path) ->
     grid = toy_spec(name="parent", strategy="Grid", limits={"max_jobs": 2, "max_parallel_jobs": 1})
     grid["ranges"] = {"k": grid["ranges"]["k"], "kind": grid["ranges"]["kind"]}
     grid["training"]["static_hyperparameters"]["x"] = 0.3
-    run(store, grid)
+    run_to_end(store, grid)
     child = copy.deepcopy(grid)
     child.update(name="child", warm_start={"type": "IdenticalDataAndAlgorithm", "parents": ["parent"]})
     del child["limits"]["max_jobs"]
 
-    done = run(store, child)
+    done = run_to_end(store, child)
 
     tried = [(j.hyperparameters["k"], j.hyperparameters["kind"]) for j in repo.list_training_jobs(store, done.id)]
     assert tried == [(2, "a"), (2, "b"), (3, "a"), (3, "b")]
@@ -138,7 +133,7 @@ def test_more_than_ten_changes_is_refused_counting_categorical_values(home: Path
     wide = toy_spec(name="parent", limits={"max_jobs": 1})
     wide["ranges"]["kind"] = {"type": "Categorical", "values": [f"v{i}" for i in range(10)]}
     wide["training"]["static_hyperparameters"]["kind_unused"] = 1
-    run(store, wide)
+    run_to_end(store, wide)
     spec = copy.deepcopy(wide)
     spec.update(name="child", warm_start={"type": "TransferLearning", "parents": ["parent"]})
     del spec["ranges"]["kind"]
@@ -193,7 +188,7 @@ def test_a_parent_deleted_after_the_child_was_created_is_skipped(store: Store) -
 def test_resume_after_stop_continues_the_history_and_numbering(home: Path, tmp_path: Path) -> None:
     store = Store()
     spec = toy_spec(limits={"max_jobs": 2, "max_parallel_jobs": 1})
-    first = run(store, spec)
+    first = run_to_end(store, spec)
     with pytest.raises(ConflictError, match=r"already ran 2 training jobs; resume it with a larger budget"):
         service.resume(store, "toy")
 
@@ -236,7 +231,7 @@ def test_resume_after_a_controller_crash_keeps_completed_work(home: Path, tmp_pa
 def test_the_analytics_table_names_the_warm_start_parents(store: Store) -> None:
     from modeltune.analytics.dataframe import trials_dataframe
 
-    run(store, child_of("parent", kind="TransferLearning"))
+    run_to_end(store, child_of("parent", kind="TransferLearning"))
 
     frame = trials_dataframe(store, "child")
     assert set(frame["WarmStartType"]) == {"TransferLearning"}

@@ -8,12 +8,9 @@ from typing import Any
 
 import pytest
 
-from modeltune.controller import service
-from modeltune.controller.loop import Controller
-from modeltune.spec import parse_spec
 from modeltune.store import Store
 
-from helpers import toy_spec
+from helpers import run_to_end, toy_spec
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,34 +32,27 @@ def viz_spec(name: str, strategy: str = "Random", max_jobs: int = 6, **overrides
     return spec
 
 
-def run(store: Store, spec: dict[str, Any]) -> str:
-    """Run a tuning job to its end in this process; its name."""
-    job = service.submit(store, parse_spec(spec))
-    Controller(store, job.name).run()
-    return job.name
-
-
 @pytest.fixture(scope="package")
 def jobs_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A store holding ``rand`` and ``bayes`` (6 completed each), ``mixed`` (2 failed, 2 completed),
     ``allfail`` (every training job failed) and ``stopped`` (one training job stopped with a value)."""
     home = tmp_path_factory.mktemp("viz-home")
     store = Store(f"sqlite:///{home / 'modeltune.db'}", home=home)
-    run(store, viz_spec("rand"))
-    run(store, viz_spec("bayes", strategy="Bayesian"))
+    run_to_end(store, viz_spec("rand"))
+    run_to_end(store, viz_spec("bayes", strategy="Bayesian"))
     mixed = toy_spec(name="mixed", strategy="Grid", limits={"max_jobs": 4, "max_parallel_jobs": 2})
     del mixed["training"]["static_hyperparameters"]["mode"]
     mixed["ranges"] = {
         "mode": {"type": "Categorical", "values": ["crash", "ok"]},
         "k": {"type": "Integer", "min": 1, "max": 2},
     }
-    run(store, mixed)
-    run(store, toy_spec(name="allfail", mode="crash", limits={"max_jobs": 2, "max_parallel_jobs": 2}))
+    run_to_end(store, mixed)
+    run_to_end(store, toy_spec(name="allfail", mode="crash", limits={"max_jobs": 2, "max_parallel_jobs": 2}))
     stopped = toy_spec(
         name="stopped", mode="sleep", limits={"max_jobs": 1, "max_parallel_jobs": 1, "max_runtime_per_training_job": 1}
     )
     stopped["training"]["stop_grace_seconds"] = 1
-    run(store, stopped)
+    run_to_end(store, stopped)
     return store
 
 
