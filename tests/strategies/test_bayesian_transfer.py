@@ -64,7 +64,7 @@ def test_related_parent_reaches_a_good_value_sooner(parents):
     cold = [own_best(tune(hartmann3, s, 8), 8) for s in range(4)]
     warm = [own_best(tune(hartmann3, s, 8, parents["related"][s]), 8) for s in range(4)]
     assert np.median(warm) < np.median(cold) - 0.3
-    assert np.median(warm) < -3.5
+    assert np.median(warm) < -3.0  # the optimum is -3.86; cold starts reach about -2.4 here
 
 
 def test_unrelated_parent_costs_little(parents):

@@ -25,7 +25,9 @@ from modeltune.strategies.bayesian.kernel import (
 # (Hvarfner et al., 2024): the length-scale prior grows with sqrt(dimensions).
 _LENGTH_PRIOR_STD = math.sqrt(3.0)
 _SIGNAL_PRIOR = (0.0, 1.0)  # mean and std of log signal variance
-_NOISE_PRIOR = (-5.0, 1.5)  # mean and std of log noise variance
+# Centred on a small noise (1/3000 of the signal): noise-free objectives then get refined to the
+# optimum, and noisy ones still pull the fitted noise up through the likelihood.
+_NOISE_PRIOR = (-8.0, 1.5)  # mean and std of log noise variance
 _LOG_LENGTH_BOUNDS = (math.log(5e-3), math.log(50.0))
 _LOG_SIGNAL_BOUNDS = (math.log(5e-2), math.log(20.0))
 _LOG_NOISE_BOUNDS = (math.log(1e-6), math.log(2.0))
