@@ -92,6 +92,16 @@ class Optimizer:
         status = "Failed" if value is None else "Stopped" if stopped else "Completed"
         self._history[i] = replace(self._history[i], status=status, objective=None if value is None else float(value))
 
+    def observe(self, hyperparameters: Mapping[str, Any], value: float | None) -> None:
+        """Record an evaluation that was not asked (a configuration tried by hand, say); None if it failed."""
+        missing = [name for name in self.space.names if name not in hyperparameters]
+        if missing:
+            raise ValueError(f"observe() needs a value for every tuned hyperparameter; missing: {', '.join(missing)}")
+        number = sum(1 for o in self._history if not o.source) + 1
+        status = "Failed" if value is None else "Completed"
+        objective = None if value is None else float(value)
+        self._history.append(Observation(dict(hyperparameters), status, objective, number=number))
+
     def _running_index(self, hyperparameters: Mapping[str, Any]) -> int:
         key = self.space.key(hyperparameters)
         for i, obs in enumerate(self._history):

@@ -7,7 +7,6 @@ from typing import Any
 
 from benchmarks.optimizers.adapters.base import Adapter
 from modeltune import Optimizer
-from modeltune.strategies import Observation
 
 
 class ModeltuneAdapter(Adapter):
@@ -24,6 +23,5 @@ class ModeltuneAdapter(Adapter):
         self._opt.tell(config, value)
 
     def observe(self, configs: Sequence[Mapping[str, Any]], values: Sequence[float]) -> None:
-        # Optimizer has no public way to add results it did not suggest; its history is a
-        # plain list of Observations, which is what a warm-started tuning job would hold.
-        self._opt._history.extend(Observation(dict(c), "Completed", float(v)) for c, v in zip(configs, values))
+        for config, value in zip(configs, values, strict=True):
+            self._opt.observe(config, value)
