@@ -46,6 +46,27 @@ class ValueAtStepMedianRule(MedianStoppingRule):
         return StopDecision(f"median of values at step {step:g}: {median:.6g}; best {best:.6g}")
 
 
+class CurrentValueMedianRule(MedianStoppingRule):
+    """SageMaker's wording of the median rule: the job's *current* value, not its best so far, against
+    the median of the peers' running averages up to the step."""
+
+    def should_stop(self, job: Observation, history: Sequence[Observation]) -> StopDecision | None:
+        if len(job.curve) < self.min_steps:
+            return None
+        step, current = job.curve[-1]
+        averages = [
+            statistics.fmean(v for s, v in peer.curve if s <= step)
+            for peer in history
+            if peer is not job and not peer.running and not peer.source and reached(peer.curve, step)
+        ]
+        if len(averages) < self.min_peers:
+            return None
+        median = statistics.median(averages)
+        if self.loss(current) <= self.loss(median):
+            return None
+        return StopDecision(f"median of running averages at step {step:g}: {median:.6g}; current {current:.6g}")
+
+
 class TopKHalvingRule(SuccessiveHalvingRule):
     """Successive halving that continues a job only if it ranks in the top ``max(1, n // eta)`` of the
     ``n`` jobs of its bracket at the rung (ASHA's and Optuna's rule), instead of being no worse than the
@@ -74,6 +95,12 @@ class TopKHalvingRule(SuccessiveHalvingRule):
 def _auto_value_at_step(problem: Problem, seed: int) -> Tuner:
     tuner = ModeltuneTuner(problem, seed, strategy="Bayesian", early_stopping="Auto")
     tuner.optimizer._rule = ValueAtStepMedianRule(problem.objective_type)
+    return tuner
+
+
+def _auto_current_value(problem: Problem, seed: int) -> Tuner:
+    tuner = ModeltuneTuner(problem, seed, strategy="Bayesian", early_stopping="Auto")
+    tuner.optimizer._rule = CurrentValueMedianRule(problem.objective_type)
     return tuner
 
 
@@ -110,25 +137,26 @@ def _hyperband_uniform_brackets(problem: Problem, seed: int) -> Tuner:
 
 
 @functools.cache
-def _sqrt_bracket(seed: int, number: int, brackets: int) -> int:
-    weights = np.sqrt([3.0 ** (brackets - 1 - b) / (brackets - b) for b in range(brackets)])
+def _original_bracket(seed: int, number: int, brackets: int) -> int:
+    weights = np.array([3.0 ** (brackets - 1 - b) / (brackets - b) for b in range(brackets)])
     return int(np.random.default_rng([seed, number, 7]).choice(brackets, p=weights / weights.sum()))
 
 
-def _hyperband_sqrt_brackets(problem: Problem, seed: int) -> Tuner:
-    """Hyperband drawing brackets with the square roots of Hyperband's weights (between them and uniform)."""
+def _hyperband_original_weights(problem: Problem, seed: int) -> Tuner:
+    """Hyperband drawing brackets with Hyperband's own weights (modeltune uses their square roots)."""
     tuner = ModeltuneTuner(problem, seed, strategy="Hyperband", hyperband=hyperband_settings(problem, "Bayesian"))
     rule = tuner.optimizer._rule
-    rule.bracket = lambda job: _sqrt_bracket(seed, job.number, rule.brackets)
+    rule.bracket = lambda job: _original_bracket(seed, job.number, rule.brackets)
     return tuner
 
 
 VARIANTS = {
     "variant-auto-value-at-step": _auto_value_at_step,
+    "variant-auto-current-value": _auto_current_value,
     "variant-hyperband-one-bracket": _hyperband_one_bracket,
     "variant-hyperband-top-k": _hyperband_top_k,
     "variant-hyperband-model-at-max": _hyperband_model_at_max,
     "variant-hyperband-uniform-brackets": _hyperband_uniform_brackets,
-    "variant-hyperband-sqrt-brackets": _hyperband_sqrt_brackets,
+    "variant-hyperband-original-weights": _hyperband_original_weights,
 }
 """Variant name -> ``(problem, seed) -> Tuner``."""
