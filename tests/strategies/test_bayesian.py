@@ -17,7 +17,7 @@ from modeltune.strategies import Observation, make_strategy
 from modeltune.strategies.bayesian.acquisition import log_expected_improvement, log_h
 from modeltune.strategies.bayesian.encoding import Encoding
 from modeltune.strategies.bayesian.gp import GaussianProcess, Hyperparameters
-from modeltune.strategies.bayesian.strategy import MIN_SEPARATION
+from modeltune.strategies.bayesian.strategy import MIN_NOVELTY, MIN_SEPARATION
 from modeltune.strategies.bayesian.targets import gp_targets
 
 _HARTMANN_A = np.array(
@@ -192,6 +192,32 @@ def test_parallel_suggestions_stay_apart():
         assert min(distances) >= MIN_SEPARATION
         for hp in batch:
             optimizer.tell(hp, bowl(hp))
+
+
+def branin(hp: dict[str, Any]) -> float:
+    x0, x1 = hp["x0"], hp["x1"]
+    return (
+        (x1 - 5.1 / (4 * math.pi**2) * x0**2 + 5 / math.pi * x0 - 6) ** 2
+        + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x0)
+        + 10
+    )
+
+
+def test_an_incumbent_on_the_boundary_is_not_resampled_and_the_optimum_next_to_it_is_found():
+    # Seed 1 once put its incumbent at x0 = 10 (value 1.94) and re-evaluated near-copies of it
+    # for dozens of evaluations, next to the optimum 0.398 at (9.42, 2.475).
+    ranges = {
+        "x0": {"type": "Continuous", "min": -5.0, "max": 10.0},
+        "x1": {"type": "Continuous", "min": 0.0, "max": 15.0},
+    }
+    optimizer = Optimizer(ranges=ranges, objective_type="Minimize", random_seed=1)
+    for _ in range(40):
+        (hp,) = optimizer.ask(1)
+        optimizer.tell(hp, branin(hp))
+    points = np.array([optimizer.space.encode(o.hyperparameters) for o in optimizer.history])
+    gaps = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1)) + np.eye(len(points))
+    assert gaps.min() >= MIN_NOVELTY
+    assert min(o.objective for o in optimizer.history) < 0.41
 
 
 def test_running_jobs_are_not_suggested_again():

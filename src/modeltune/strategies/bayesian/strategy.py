@@ -31,6 +31,9 @@ _FANTASY_NOISE = 1e-6
 # (Euclidean, unit cube) when any candidate allows it: fantasies alone let a batch bunch up at a
 # sharp optimum.
 MIN_SEPARATION = 0.02
+# New picks keep at least this distance from evaluated points when any candidate allows it: next to
+# an incumbent on a boundary, EI can otherwise repeat near-copies of it for tiny modelled gains.
+MIN_NOVELTY = 1e-3
 _ANCHORS = 5
 _SAMPLE_TRIES = 200
 
@@ -208,6 +211,7 @@ class _Model:
         self.anchors = successes[np.argsort(mean, kind="stable")[:_ANCHORS]]
         if self.weight > 0:  # the parents' best regions are worth a local look too
             self.anchors = np.vstack([self.anchors, prior.seeds()])
+        self.evaluated = points
         self.pending = np.empty((0, encoding.dim))
         for point in running:
             self.add_pending(point)
@@ -234,14 +238,22 @@ class _Model:
             return out[0], grad
 
         candidates, _ = maximize(acquisition, self.encoding, self.anchors, rng)
+        novel = _gaps(candidates, self.evaluated) >= MIN_NOVELTY
         if len(self.pending):
-            gaps = np.sqrt(squared_distances(candidates, self.pending)).min(1)
-            candidates = np.vstack([candidates[gaps >= MIN_SEPARATION], candidates[gaps < MIN_SEPARATION]])
+            novel &= _gaps(candidates, self.pending) >= MIN_SEPARATION
+        candidates = np.vstack([candidates[novel], candidates[~novel]])
         space = self.encoding.space
         for point in candidates:
             if space.key(space.decode(point)) not in seen:
                 return point
         return None
+
+
+def _gaps(points: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each of ``points`` to the nearest of ``others`` (inf when there are none)."""
+    if len(others) == 0:
+        return np.full(len(points), np.inf)
+    return np.sqrt(squared_distances(points, others).min(1))
 
 
 @contextlib.contextmanager
