@@ -31,28 +31,37 @@ def _table(df: pd.DataFrame, index_name: str) -> list[str]:
 
 
 def _plan_lines(env: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
-    if not env.get("invocations"):
+    """Which commands produced the results, and the planned runs missing from them.
+
+    An optimizer's plan is that of the latest command that included it (an optimizer
+    rerun after a change of its code replaces its earlier runs).
+    """
+    invocations = sorted(env.get("invocations", []), key=lambda inv: inv["started"])
+    if not invocations:
         return []
-    last = env["invocations"][-1]
-    plan = last.get("plan", {})
+    latest = {opt: inv for inv in invocations for opt in inv.get("plan", {}).get("optimizers", [])}
     done = {(r["problem"], r["optimizer"], r["mode"], r["seed"]) for r in records if r.get("status") == "ok"}
     missing: Counter[tuple[str, str]] = Counter()
-    for problem in plan.get("problems", []):
-        seeds = plan["sklearn_seeds"] if PROBLEMS[problem].kind == "sklearn" else plan["seeds"]
-        for opt in plan.get("optimizers", []):
+    for opt, inv in latest.items():
+        plan = inv["plan"]
+        for problem in plan.get("problems", []):
+            seeds = plan["sklearn_seeds"] if PROBLEMS[problem].kind == "sklearn" else plan["seeds"]
             for mode in plan.get("modes", []):
                 missing[(opt, mode)] += sum((problem, opt, mode, s) not in done for s in range(seeds))
-    lines = [
-        f"- Last command: `{last['command']}` (started {last['started']}, commit {last['commit']}, "
-        f"Python {last['python']}, {last['cpus']} CPUs).",
-        "- Versions: " + ", ".join(f"{k} {v}" for k, v in last["versions"].items() if v) + ".",
-        f"- Plan: {len(plan.get('problems', []))} problems x {plan.get('seeds')} seeds (synthetic) / "
-        f"{plan.get('sklearn_seeds')} seeds (scikit-learn) x {len(plan.get('optimizers', []))} optimizers x "
-        f"modes {', '.join(plan.get('modes', []))}, {plan.get('budget')} evaluations per run.",
-    ]
-    left_out = [p for p in PROBLEMS if p not in plan.get("problems", [])]
+    lines = ["- Commands (the latest that included each optimizer):"]
+    for inv in invocations:
+        optimizers = sorted(o for o, chosen in latest.items() if chosen is inv)
+        if optimizers:
+            lines.append(
+                f"  - `{inv['command']}` (started {inv['started']}, commit {inv['commit']}, "
+                f"Python {inv['python']}, {inv['cpus']} CPUs): {', '.join(optimizers)}."
+            )
+    last = invocations[-1]
+    lines.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in last["versions"].items() if v) + ".")
+    planned = sorted({p for inv in latest.values() for p in inv["plan"].get("problems", [])})
+    left_out = [p for p in PROBLEMS if p not in planned]
     if left_out:
-        lines.append(f"- **Problems defined but not in this plan**: {', '.join(left_out)}.")
+        lines.append(f"- **Problems defined but not in any plan**: {', '.join(left_out)}.")
     for name, error in last.get("unavailable", {}).items():
         lines.append(f"- **{name} could not run**: `{error}`")
     gaps = {k: v for k, v in missing.items() if v}
@@ -144,6 +153,12 @@ def summary_markdown(out: Path) -> str:
         won, compared = stats.wins(med, mode, HERO, peers)
         share = f"{len(won)}/{len(compared)} = {len(won) / len(compared):.0%}" if compared else "n/a"
         lines.append(f"- {title}: median beats every peer's median on {share} problems ({', '.join(won) or 'none'}).")
+        level, _ = stats.wins(med, mode, HERO, peers, ties=True)
+        tied = sorted(set(level) - set(won))
+        lines.append(
+            f"  No worse than any peer's median on {len(level)}/{len(compared)}"
+            + (f" (ties at the same best: {', '.join(tied)})." if tied else ".")
+        )
     how = (
         "Hartmann-6, history pre-filled with N random points, then one timed ask(1); wall-clock seconds, "
         "and CPU seconds (what to compare when the machine was busy)."

@@ -76,8 +76,11 @@ def average_ranks(med: pd.DataFrame, mode: str) -> tuple[pd.DataFrame, list[str]
     return ranks.sort_values(ranks.columns[-1]), problems
 
 
-def wins(med: pd.DataFrame, mode: str, hero: str, peers: list[str], at: int = 50) -> tuple[list[str], list[str]]:
-    """Problems (with every peer present) where ``hero``'s median beats every peer's median at ``at``.
+def wins(
+    med: pd.DataFrame, mode: str, hero: str, peers: list[str], at: int = 50, ties: bool = False
+) -> tuple[list[str], list[str]]:
+    """Problems (with every peer present) where ``hero``'s median beats every peer's median at ``at``
+    (with ``ties``: is no worse than any, e.g. where several reach the same discrete optimum).
 
     Returns (problems won, problems compared).
     """
@@ -88,6 +91,6 @@ def wins(med: pd.DataFrame, mode: str, hero: str, peers: list[str], at: int = 50
         if hero not in values or not all(p in values for p in peers):
             continue
         compared.append(str(problem))
-        if all(values[hero] < values[p] for p in peers):
+        if all(values[hero] < values[p] or (ties and values[hero] <= values[p]) for p in peers):
             won.append(str(problem))
     return won, compared
