@@ -77,10 +77,12 @@ def test_the_first_job_at_a_rung_always_continues() -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_aggressive_brackets_get_most_jobs(seed: int) -> None:
+def test_aggressive_brackets_get_most_jobs_but_many_run_to_the_end(seed: int) -> None:
     rule = SuccessiveHalvingRule("Minimize", 1, 27, 3, random_seed=seed)
     counts = [0] * rule.brackets
-    for number in range(1, 401):
+    for number in range(1, 2001):
         counts[rule.bracket(job([], number=number))] += 1
 
-    assert counts[0] > counts[1] > counts[-1] > 0
+    assert counts[0] > counts[1] > counts[-1]
+    # Square roots of Hyperband's weights: 15% start in the bracket without rungs (Hyperband's own: 8%).
+    assert 0.12 < counts[-1] / 2000 < 0.19
