@@ -17,7 +17,7 @@ import numpy as np
 
 from benchmarks.optimizers.problems import get_problem
 from benchmarks.optimizers.problems.cache import round_log
-from benchmarks.warm_start import rf_small
+from benchmarks.warm_start import digits_example
 
 Objective = Callable[[Mapping[str, Any]], float]
 
@@ -97,11 +97,11 @@ def problems() -> list[WarmProblem]:
             "RBF SVC on breast_cancer (3-fold CV error); related parent: a random half of the data, other folds",
         ),
         WarmProblem(
-            "rf_digits",
-            rf_small.RANGES,
-            rf_small.error,
-            lambda c: rf_small.error(c, subset=1),
-            f"RandomForest (<= {rf_small.MAX_TREES} trees) on digits, hold-out error (tabulated); "
+            "digits_example",
+            digits_example.RANGES,
+            digits_example.loss,
+            lambda c: digits_example.loss(c, subset=1),
+            "examples/digits: RandomForest on digits, 1 - weighted F1 on the example's split (tabulated); "
             "related parent: a random half of digits, another split",
         ),
     ]
