@@ -60,17 +60,15 @@ class Optimizer:
 
     def add_parent(self, hyperparameters: Mapping[str, Any], value: float | None, transfer: bool = False) -> None:
         """Add a warm-start parent's evaluation (``transfer``: from a related, not identical, problem)."""
-        status = "Failed" if value is None else "Completed"
-        objective = None if value is None else float(value)
         self._history.insert(
             sum(1 for o in self._history if o.source),
-            Observation(dict(hyperparameters), status, objective, source="parent", transfer=transfer),
+            Observation(dict(hyperparameters), *_outcome(value), source="parent", transfer=transfer),
         )
 
     def ask(self, count: int = 1) -> list[dict[str, Any]]:
         """Up to ``count`` new configurations; fewer when a finite space is used up."""
         batch = self._strategy.suggest(list(self._history), count)
-        start = sum(1 for o in self._history if not o.source) + 1
+        start = self._next_number()
         self._history.extend(Observation(dict(hp), "InProgress", number=start + i) for i, hp in enumerate(batch))
         return batch
 
@@ -89,18 +87,19 @@ class Optimizer:
     def tell(self, hyperparameters: Mapping[str, Any], value: float | None, stopped: bool = False) -> None:
         """Record the result of an asked configuration (None for a failed evaluation; ``stopped`` if ended early)."""
         i = self._running_index(hyperparameters)
-        status = "Failed" if value is None else "Stopped" if stopped else "Completed"
-        self._history[i] = replace(self._history[i], status=status, objective=None if value is None else float(value))
+        status, objective = _outcome(value, stopped)
+        self._history[i] = replace(self._history[i], status=status, objective=objective)
 
     def observe(self, hyperparameters: Mapping[str, Any], value: float | None) -> None:
         """Record an evaluation that was not asked (a configuration tried by hand, say); None if it failed."""
         missing = [name for name in self.space.names if name not in hyperparameters]
         if missing:
             raise ValueError(f"observe() needs a value for every tuned hyperparameter; missing: {', '.join(missing)}")
-        number = sum(1 for o in self._history if not o.source) + 1
-        status = "Failed" if value is None else "Completed"
-        objective = None if value is None else float(value)
-        self._history.append(Observation(dict(hyperparameters), status, objective, number=number))
+        self._history.append(Observation(dict(hyperparameters), *_outcome(value), number=self._next_number()))
+
+    def _next_number(self) -> int:
+        """The number of the next own evaluation (parents' are not counted), from 1."""
+        return sum(1 for o in self._history if not o.source) + 1
 
     def _running_index(self, hyperparameters: Mapping[str, Any]) -> int:
         key = self.space.key(hyperparameters)
@@ -113,3 +112,10 @@ class Optimizer:
     def history(self) -> list[Observation]:
         """Every asked configuration with its status and value, oldest first."""
         return list(self._history)
+
+
+def _outcome(value: float | None, stopped: bool = False) -> tuple[str, float | None]:
+    """The status and objective of an evaluation that returned ``value`` (None: it failed)."""
+    if value is None:
+        return "Failed", None
+    return ("Stopped" if stopped else "Completed"), float(value)
