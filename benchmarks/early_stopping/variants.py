@@ -54,17 +54,10 @@ class CurrentValueMedianRule(MedianStoppingRule):
         if len(job.curve) < self.min_steps:
             return None
         step, current = job.curve[-1]
-        averages = [
-            statistics.fmean(v for s, v in peer.curve if s <= step)
-            for peer in history
-            if peer is not job and not peer.running and not peer.source and reached(peer.curve, step)
-        ]
-        if len(averages) < self.min_peers:
+        peers = self.peer_median(job, history, step)
+        if peers is None or self.loss(current) <= self.loss(peers[0]):
             return None
-        median = statistics.median(averages)
-        if self.loss(current) <= self.loss(median):
-            return None
-        return StopDecision(f"median of running averages at step {step:g}: {median:.6g}; current {current:.6g}")
+        return StopDecision(f"median of running averages at step {step:g}: {peers[0]:.6g}; current {current:.6g}")
 
 
 class TopKHalvingRule(SuccessiveHalvingRule):

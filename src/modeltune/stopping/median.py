@@ -34,6 +34,21 @@ class MedianStoppingRule(StoppingRule):
         if len(job.curve) < self.min_steps:
             return None
         step = job.curve[-1][0]
+        peers = self.peer_median(job, history, step)
+        if peers is None:
+            return None
+        median, count = peers
+        best = min((v for _, v in job.curve), key=self.loss)
+        if self.loss(best) <= self.loss(median):
+            return None
+        return StopDecision(
+            f"early stopping (median rule): its best value {best:.6g} by step {step:g} is worse than {median:.6g}, "
+            f"the median of {count} finished training jobs' running averages up to that step"
+        )
+
+    def peer_median(self, job: Observation, history: Sequence[Observation], step: float) -> tuple[float, int] | None:
+        """The median of the running averages up to ``step`` of the finished peers reaching it, and how
+        many there are; None while there are fewer than ``min_peers``."""
         averages = [
             statistics.fmean(v for s, v in peer.curve if s <= step)
             for peer in history
@@ -41,11 +56,4 @@ class MedianStoppingRule(StoppingRule):
         ]
         if len(averages) < self.min_peers:
             return None
-        median = statistics.median(averages)
-        best = min((v for _, v in job.curve), key=self.loss)
-        if self.loss(best) <= self.loss(median):
-            return None
-        return StopDecision(
-            f"early stopping (median rule): its best value {best:.6g} by step {step:g} is worse than {median:.6g}, "
-            f"the median of {len(averages)} finished training jobs' running averages up to that step"
-        )
+        return statistics.median(averages), len(averages)
