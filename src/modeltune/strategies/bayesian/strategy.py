@@ -51,10 +51,12 @@ class BayesianStrategy(Strategy):
     the history on each call, so a restarted controller continues identically.
     """
 
-    def __init__(self, space: SearchSpace, objective_type: ObjectiveType, random_seed: int):
+    def __init__(
+        self, space: SearchSpace, objective_type: ObjectiveType, random_seed: int, initial_design: int | None = None
+    ):
         super().__init__(space, objective_type, random_seed)
         self._encoding: Encoding | None = None
-        self.initial_design = initial_design_size(len(space))
+        self.initial_design = initial_design_size(len(space)) if initial_design is None else initial_design
 
     @property
     def encoding(self) -> Encoding:
