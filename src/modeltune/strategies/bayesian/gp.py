@@ -1,7 +1,7 @@
 """Gaussian-process regression: MAP hyperparameters, the posterior, and fantasies.
 
-The GP has a zero mean (the targets are standardised), a Matern 5/2 ARD kernel
-scaled by a signal variance, and Gaussian noise. Hyperparameters are fitted by
+The GP has a constant mean (zero unless given), a Matern 5/2 ARD kernel scaled
+by a signal variance, and Gaussian noise. Hyperparameters are fitted by
 maximising the log marginal likelihood plus log priors with L-BFGS-B.
 """
 
@@ -135,15 +135,22 @@ class GaussianProcess:
     Args:
         x: training features, shape ``(n, f)``.
         y: training targets, shape ``(n,)``.
-        hyper: fitted hyperparameters.
+        hyper: fitted hyperparameters (fitted to ``y - mean``).
         groups: the length-scale group of each feature column.
         noise: per-point noise variances, shape ``(n,)``; ``hyper.noise`` for all when None.
+        mean: the prior mean, what the GP predicts far from the data.
     """
 
     def __init__(
-        self, x: np.ndarray, y: np.ndarray, hyper: Hyperparameters, groups: np.ndarray, noise: np.ndarray | None = None
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        hyper: Hyperparameters,
+        groups: np.ndarray,
+        noise: np.ndarray | None = None,
+        mean: float = 0.0,
     ):
-        self.x, self.y, self.hyper, self.groups = x, y, hyper, groups
+        self.x, self.y, self.hyper, self.groups, self.mean = x, y, hyper, groups, mean
         self.noise = np.full(len(y), hyper.noise) if noise is None else noise
         self._lengths = hyper.lengthscales[groups]
         self._z = x / self._lengths
@@ -156,7 +163,7 @@ class GaussianProcess:
                 continue
         else:
             raise LinAlgError("the GP covariance is not positive definite even with jitter")
-        self._alpha = cho_solve((self._chol, True), y, check_finite=False)
+        self._alpha = cho_solve((self._chol, True), y - mean, check_finite=False)
 
     def solve(self, v: np.ndarray) -> np.ndarray:
         """``K^-1 v`` for the training covariance ``K`` (noise included), ``v`` of shape ``(n,)``."""
@@ -176,7 +183,7 @@ class GaussianProcess:
         else:
             corr = matern52(r2)
         kq = self.hyper.signal * corr
-        mean = kq @ self._alpha
+        mean = self.mean + kq @ self._alpha
         v = solve_triangular(self._chol, kq.T, lower=True, check_finite=False)
         var = np.maximum(self.hyper.signal - (v * v).sum(0), 1e-12)
         if not gradient:
@@ -200,4 +207,5 @@ class GaussianProcess:
             self.hyper,
             self.groups,
             np.concatenate([self.noise, np.full(len(yq), noise)]),
+            self.mean,
         )

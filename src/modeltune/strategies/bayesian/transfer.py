@@ -99,13 +99,13 @@ def prior_weight(gp: GaussianProcess, y: np.ndarray, prior_mean: np.ndarray) -> 
     """Posterior mean of ``a`` in ``y = a * m + f``, clipped at 0, with ``f`` distributed as ``gp``.
 
     Args:
-        gp: a GP at the child's points; only its covariance (noise included) is used.
+        gp: a GP at the child's points; only its covariance (noise included) and constant mean are used.
         y: the child's targets there, shape ``(n,)``.
         prior_mean: ``m`` there, shape ``(n,)``.
     """
     k_inv_m = gp.solve(prior_mean)
     precision = prior_mean @ k_inv_m + 1.0 / _WEIGHT_STD**2
-    weight = (k_inv_m @ y + _WEIGHT_MEAN / _WEIGHT_STD**2) / precision
+    weight = (k_inv_m @ (y - gp.mean) + _WEIGHT_MEAN / _WEIGHT_STD**2) / precision
     return max(0.0, float(weight))
 
 
