@@ -279,6 +279,34 @@ def test_log_ei_is_finite_far_in_the_tail_and_matches_the_closed_form():
     assert np.allclose(values[:5], direct, rtol=1e-9)
 
 
+def test_empty_corners_are_not_favoured_when_the_optima_lie_inside():
+    # Branin's three minima (0.3979) are inside the box; its corners are worth 17-308.
+    def branin(hp: dict[str, Any]) -> float:
+        x0, x1 = hp["x0"], hp["x1"]
+        return (
+            (x1 - 5.1 / (4 * math.pi**2) * x0**2 + 5 / math.pi * x0 - 6) ** 2
+            + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x0)
+            + 10
+        )
+
+    ranges = {
+        "x0": {"type": "Continuous", "min": -5.0, "max": 10.0},
+        "x1": {"type": "Continuous", "min": 0.0, "max": 15.0},
+    }
+    on_boundary, bests = 0, []
+    for seed in range(3):
+        optimizer = Optimizer(ranges, objective_type="Minimize", random_seed=seed)
+        values = []
+        for _ in range(40):
+            (hp,) = optimizer.ask(1)
+            values.append(branin(hp))
+            optimizer.tell(hp, values[-1])
+            on_boundary += hp["x0"] in (-5.0, 10.0) or hp["x1"] in (0.0, 15.0)
+        bests.append(min(values))
+    assert on_boundary <= 0.2 * 120  # a zero prior mean put about 36% of the evaluations there
+    assert max(bests) < 0.3979 + 0.002
+
+
 @pytest.mark.parametrize("best", [-0.5, -3.0, -30.0])
 def test_log_ei_gradient_matches_finite_differences(best):
     rng = np.random.default_rng(1)
