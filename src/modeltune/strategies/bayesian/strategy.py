@@ -53,12 +53,10 @@ class BayesianStrategy(Strategy):
     restarted controller continues identically.
     """
 
-    def __init__(
-        self, space: SearchSpace, objective_type: ObjectiveType, random_seed: int, initial_design: int | None = None
-    ):
+    def __init__(self, space: SearchSpace, objective_type: ObjectiveType, random_seed: int):
         super().__init__(space, objective_type, random_seed)
         self._encoding: Encoding | None = None
-        self.initial_design = initial_design_size(len(space)) if initial_design is None else initial_design
+        self.initial_design = initial_design_size(len(space))
 
     @property
     def encoding(self) -> Encoding:
