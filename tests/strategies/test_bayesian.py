@@ -194,6 +194,12 @@ def test_parallel_suggestions_stay_apart():
             optimizer.tell(hp, bowl(hp))
 
 
+BRANIN_RANGES = {
+    "x0": {"type": "Continuous", "min": -5.0, "max": 10.0},
+    "x1": {"type": "Continuous", "min": 0.0, "max": 15.0},
+}
+
+
 def branin(hp: dict[str, Any]) -> float:
     x0, x1 = hp["x0"], hp["x1"]
     return (
@@ -206,11 +212,7 @@ def branin(hp: dict[str, Any]) -> float:
 def test_an_incumbent_on_the_boundary_is_not_resampled_and_the_optimum_next_to_it_is_found():
     # Seed 1 once put its incumbent at x0 = 10 (value 1.94) and re-evaluated near-copies of it
     # for dozens of evaluations, next to the optimum 0.398 at (9.42, 2.475).
-    ranges = {
-        "x0": {"type": "Continuous", "min": -5.0, "max": 10.0},
-        "x1": {"type": "Continuous", "min": 0.0, "max": 15.0},
-    }
-    optimizer = Optimizer(ranges=ranges, objective_type="Minimize", random_seed=1)
+    optimizer = Optimizer(ranges=BRANIN_RANGES, objective_type="Minimize", random_seed=1)
     for _ in range(40):
         (hp,) = optimizer.ask(1)
         optimizer.tell(hp, branin(hp))
@@ -281,21 +283,9 @@ def test_log_ei_is_finite_far_in_the_tail_and_matches_the_closed_form():
 
 def test_empty_corners_are_not_favoured_when_the_optima_lie_inside():
     # Branin's three minima (0.3979) are inside the box; its corners are worth 17-308.
-    def branin(hp: dict[str, Any]) -> float:
-        x0, x1 = hp["x0"], hp["x1"]
-        return (
-            (x1 - 5.1 / (4 * math.pi**2) * x0**2 + 5 / math.pi * x0 - 6) ** 2
-            + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x0)
-            + 10
-        )
-
-    ranges = {
-        "x0": {"type": "Continuous", "min": -5.0, "max": 10.0},
-        "x1": {"type": "Continuous", "min": 0.0, "max": 15.0},
-    }
     on_boundary, bests = 0, []
     for seed in range(3):
-        optimizer = Optimizer(ranges, objective_type="Minimize", random_seed=seed)
+        optimizer = Optimizer(ranges=BRANIN_RANGES, objective_type="Minimize", random_seed=seed)
         values = []
         for _ in range(40):
             (hp,) = optimizer.ask(1)
