@@ -194,26 +194,25 @@ class _Model:
         groups = encoding.group_of_feature
         fit = subset(targets, _MAX_FIT, rng)
         runs = 2 if len(fit) <= 40 else 1
-        # Without TransferLearning parents (whose model is then the prior mean, see transfer.py) the
-        # prior mean is the worst target: where there is no data the model expects a bad result, so
-        # EI looks for improvement next to good results instead of in empty corners of the space.
-        transfer = prior is not None and prior.gp is not None
-        worst = 0.0 if transfer else float(targets.max())
+        # The prior mean is the worst target: where there is no data the model expects a bad result,
+        # so EI looks for improvement next to good results instead of in empty corners of the space.
+        worst = float(targets.max())
         hyper = fit_hyperparameters(features[fit], targets[fit] - worst, groups, encoding.dim, rng, runs)
         keep = subset(targets, _MAX_POSTERIOR, rng)
         self.gp: GaussianProcess | ShiftedGP = GaussianProcess(features[keep], targets[keep], hyper, groups, mean=worst)
         self.weight = 0.0
-        if transfer:
+        if prior is not None and prior.gp is not None:
             shift = prior.mean(features)[0]
             self.weight = prior_weight(self.gp, targets[keep], shift[keep])
             if self.weight > 0:
                 # Refit on the residual: a related parent leaves little signal, so the model trusts it.
                 residual = targets - self.weight * shift
-                hyper = fit_hyperparameters(features[fit], residual[fit], groups, encoding.dim, rng, 1)
-                gp = GaussianProcess(features[keep], residual[keep], hyper, groups)
+                worst = float(residual.max())
+                hyper = fit_hyperparameters(features[fit], residual[fit] - worst, groups, encoding.dim, rng, 1)
+                gp = GaussianProcess(features[keep], residual[keep], hyper, groups, mean=worst)
                 self.weight = prior_weight(gp, targets[keep], shift[keep])
                 residual = targets - self.weight * shift
-                gp = GaussianProcess(features[keep], residual[keep], hyper, groups)
+                gp = GaussianProcess(features[keep], residual[keep], hyper, groups, mean=float(residual.max()))
                 self.gp = ShiftedGP(gp, prior, self.weight)
         mean = self.gp.predict(encoding.features(successes))[0]
         self.best = float(mean.min())
