@@ -92,12 +92,14 @@ def fit_hyperparameters(
     runs: int,
     candidates: int = 16,
     maxiter: int = 200,
+    mean: float = 0.0,
 ) -> Hyperparameters:
     """MAP hyperparameters for features ``x`` (n, f) and standardised targets ``y`` (n,).
 
     Args:
         x: GP input features.
         y: targets with mean about 0 and variance about 1.
+        mean: the GP's prior mean (as for ``GaussianProcess``); the kernel models ``y - mean``.
         groups: the length-scale group of each feature column, shape ``(f,)``.
         n_params: number of tuned hyperparameters (sets the length-scale prior).
         rng: draws the extra starting points.
@@ -108,7 +110,7 @@ def fit_hyperparameters(
     """
     n_groups = int(groups.max()) + 1
     prior_mean = math.sqrt(2.0) - _LENGTH_PRIOR_STD**2 + 0.5 * math.log(n_params)
-    objective = _Objective(x, y, groups, n_groups, prior_mean)
+    objective = _Objective(x, y - mean, groups, n_groups, prior_mean)
     bounds = [_LOG_LENGTH_BOUNDS] * n_groups + [_LOG_SIGNAL_BOUNDS, _LOG_NOISE_BOUNDS]
     lower, upper = np.array(bounds).T
     centre = np.concatenate([np.full(n_groups, prior_mean), [_SIGNAL_PRIOR[0], _NOISE_PRIOR[0]]])

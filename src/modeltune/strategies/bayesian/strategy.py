@@ -197,7 +197,7 @@ class _Model:
         # The prior mean is the worst target: where there is no data the model expects a bad result,
         # so EI looks for improvement next to good results instead of in empty corners of the space.
         worst = float(targets.max())
-        hyper = fit_hyperparameters(features[fit], targets[fit] - worst, groups, encoding.dim, rng, runs)
+        hyper = fit_hyperparameters(features[fit], targets[fit], groups, encoding.dim, rng, runs, mean=worst)
         keep = subset(targets, _MAX_POSTERIOR, rng)
         self.gp: GaussianProcess | ShiftedGP = GaussianProcess(features[keep], targets[keep], hyper, groups, mean=worst)
         self.weight = 0.0
@@ -208,7 +208,7 @@ class _Model:
                 # Refit on the residual: a related parent leaves little signal, so the model trusts it.
                 residual = targets - self.weight * shift
                 worst = float(residual.max())
-                hyper = fit_hyperparameters(features[fit], residual[fit] - worst, groups, encoding.dim, rng, 1)
+                hyper = fit_hyperparameters(features[fit], residual[fit], groups, encoding.dim, rng, 1, mean=worst)
                 gp = GaussianProcess(features[keep], residual[keep], hyper, groups, mean=worst)
                 self.weight = prior_weight(gp, targets[keep], shift[keep])
                 residual = targets - self.weight * shift
