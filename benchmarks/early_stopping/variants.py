@@ -16,7 +16,7 @@ from benchmarks.early_stopping.problems import Problem
 from benchmarks.early_stopping.tuners import ModeltuneTuner, Tuner, hyperband_settings
 from modeltune.stopping import MedianStoppingRule, StopDecision, SuccessiveHalvingRule
 from modeltune.stopping.base import reached, value_at
-from modeltune.stopping.successive_halving import rungs
+from modeltune.stopping.successive_halving import hyperband_weights, rungs
 from modeltune.strategies.base import Observation
 
 
@@ -131,7 +131,7 @@ def _hyperband_uniform_brackets(problem: Problem, seed: int) -> Tuner:
 
 @functools.cache
 def _original_bracket(seed: int, number: int, brackets: int) -> int:
-    weights = np.array([3.0 ** (brackets - 1 - b) / (brackets - b) for b in range(brackets)])
+    weights = hyperband_weights(brackets, 3.0)
     return int(np.random.default_rng([seed, number, 7]).choice(brackets, p=weights / weights.sum()))
 
 

@@ -17,6 +17,11 @@ def bracket_count(min_resource: float, max_resource: float, reduction_factor: fl
     return 1 + int(math.floor(math.log(max_resource / min_resource, reduction_factor) + 1e-9))
 
 
+def hyperband_weights(brackets: int, reduction_factor: float) -> np.ndarray:
+    """Hyperband's share of jobs per bracket, unnormalised: ``eta**(B-1-b) / (B-b)`` for bracket ``b`` of ``B``."""
+    return np.array([reduction_factor ** (brackets - 1 - b) / (brackets - b) for b in range(brackets)])
+
+
 @functools.lru_cache(maxsize=65536)
 def bracket_of(number: int, seed: int, brackets: int, reduction_factor: float) -> int:
     """The bracket of training job ``number``, drawn (seeded) with the square roots of Hyperband's weights.
@@ -29,7 +34,7 @@ def bracket_of(number: int, seed: int, brackets: int, reduction_factor: float) -
     keeps the best of no early stopping within noise at 45-56% of its resource, where
     Hyperband's weights save more (32-45%) but lose the best on two of three problems.
     """
-    weights = np.sqrt([reduction_factor ** (brackets - 1 - b) / (brackets - b) for b in range(brackets)])
+    weights = np.sqrt(hyperband_weights(brackets, reduction_factor))
     rng = np.random.default_rng([seed, number, 7])
     return int(rng.choice(brackets, p=weights / weights.sum()))
 
