@@ -35,6 +35,8 @@ MIN_SEPARATION = 0.02
 # EI does not spend evaluations on near-copies for tiny modelled gains (e.g. on the plateau of an
 # accuracy metric); small enough to refine an optimum (1e-3 cost Branin 5e-5 of its precision).
 MIN_NOVELTY = 1e-4
+# The smallest initial design, also under a transfer prior.
+_MIN_DESIGN = 5
 _ANCHORS = 5
 _SAMPLE_TRIES = 200
 
@@ -92,7 +94,7 @@ class BayesianStrategy(Strategy):
         done = sum(1 for o in history if not o.transfer)
         best = points[finite][np.argmin(losses[finite])] if finite.any() else None
         # A parent prior already tells the model about every dimension: half the design will do.
-        design = self.initial_design if prior is None else max(5, self.initial_design // 2)
+        design = self.initial_design if prior is None else max(_MIN_DESIGN, self.initial_design // 2)
         suggestions: list[dict[str, Any]] = []
         model = None
         while len(suggestions) < count:
@@ -264,7 +266,7 @@ def initial_design_size(dimensions: int) -> int:
     with d + 2 points, sequential Hartmann-6 ended in a local optimum at 50 evaluations in 5 of 10
     seeds (2 of 10 with this size), at the price of a slower start on 2- to 4-dimensional problems.
     """
-    return max(5, min(2 * (dimensions + 1), 16))
+    return max(_MIN_DESIGN, min(2 * (dimensions + 1), 16))
 
 
 def _gaps(points: np.ndarray, others: np.ndarray) -> np.ndarray:
