@@ -308,23 +308,16 @@ register_report_commands(app)
 
 
 def main() -> None:
-    """Entry point: user mistakes end with one line on stderr and exit code 2, never a traceback."""
+    """Entry point: user mistakes end with one line on stderr and exit code 2, never a traceback.
+
+    Usage errors (unknown command or option, missing argument) are reported by the command-line
+    parser itself, with the usage hint and exit code 2.
+    """
     try:
-        code = app(standalone_mode=False)
+        app()
     except ModeltuneError as exc:
         errors.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(2)
-    except typer.Abort:
-        errors.print("Aborted.")
-        sys.exit(130)
-    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
