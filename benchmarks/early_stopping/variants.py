@@ -17,7 +17,7 @@ from benchmarks.early_stopping.tuners import ModeltuneTuner, Tuner, hyperband_se
 from modeltune.stopping import MedianStoppingRule, StopDecision, SuccessiveHalvingRule
 from modeltune.stopping.base import reached, value_at
 from modeltune.stopping.successive_halving import hyperband_weights, rungs
-from modeltune.strategies.base import Observation
+from modeltune.core import Observation
 
 
 class ValueAtStepMedianRule(MedianStoppingRule):

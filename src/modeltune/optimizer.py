@@ -7,11 +7,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from pydantic import ValidationError
+
+from modeltune.core import ObjectiveType, Observation, StrategyName, TrainingJobStatus
 from modeltune.errors import SpecError
 from modeltune.space import SearchSpace
-from modeltune.spec.models import EarlyStopping, HyperbandSettings
-from modeltune.stopping import MedianStoppingRule, StopDecision
-from modeltune.strategies import ObjectiveType, Observation, make_strategy
+from modeltune.spec.loader import describe_validation_error
+from modeltune.spec.models import SearchSettings
+from modeltune.stopping import StopDecision
+from modeltune.strategies import make_strategy, stopping_rule_for
 
 
 class Optimizer:
@@ -35,27 +39,26 @@ class Optimizer:
     def __init__(
         self,
         ranges: Mapping[str, Any],
-        objective_type: ObjectiveType = "Maximize",
-        strategy: str = "Bayesian",
+        objective_type: ObjectiveType | str = ObjectiveType.MAXIMIZE,
+        strategy: StrategyName | str = StrategyName.BAYESIAN,
         random_seed: int | None = None,
         early_stopping: str | Mapping[str, Any] = "Off",
         hyperband: Mapping[str, Any] | None = None,
     ):
-        if objective_type not in ("Maximize", "Minimize"):
-            raise SpecError(f"objective_type must be 'Maximize' or 'Minimize', not {objective_type!r}")
-        try:
-            self.space = SearchSpace(ranges)
-            seed = random.SystemRandom().randrange(2**31) if random_seed is None else random_seed
-            settings = HyperbandSettings.model_validate(hyperband).model_dump() if hyperband else {}
-            self._strategy = make_strategy(strategy, self.space, objective_type, seed, **settings)
-            stopping = EarlyStopping.model_validate(
-                {"type": early_stopping} if isinstance(early_stopping, str) else dict(early_stopping)
-            )
-        except (ValueError, TypeError) as exc:
-            raise SpecError(str(exc).splitlines()[0]) from None
-        self._rule = self._strategy.stopping_rule()
-        if self._rule is None and stopping.type == "Auto":
-            self._rule = MedianStoppingRule(objective_type, stopping.min_steps, stopping.min_peers)
+        settings = _settings(
+            ranges=ranges,
+            objective_type=objective_type,
+            strategy=strategy,
+            random_seed=random_seed,
+            early_stopping=early_stopping,
+            hyperband=hyperband,
+        )
+        self.space = SearchSpace(settings.ranges)
+        seed = random.SystemRandom().randrange(2**31) if settings.random_seed is None else settings.random_seed
+        options = settings.hyperband.model_dump() if settings.hyperband else {}
+        self._strategy = make_strategy(settings.strategy, self.space, settings.objective_type, seed, **options)
+        stopping = settings.early_stopping
+        self._rule = stopping_rule_for(self._strategy, stopping.type, stopping.min_steps, stopping.min_peers)
         self._history: list[Observation] = []
 
     def add_parent(self, hyperparameters: Mapping[str, Any], value: float | None, transfer: bool = False) -> None:
@@ -69,7 +72,9 @@ class Optimizer:
         """Up to ``count`` new configurations; fewer when a finite space is used up."""
         batch = self._strategy.suggest(list(self._history), count)
         start = self._next_number()
-        self._history.extend(Observation(dict(hp), "InProgress", number=start + i) for i, hp in enumerate(batch))
+        self._history.extend(
+            Observation(dict(hp), TrainingJobStatus.IN_PROGRESS, number=start + i) for i, hp in enumerate(batch)
+        )
         return batch
 
     def report(self, hyperparameters: Mapping[str, Any], value: float, step: float) -> StopDecision | None:
@@ -114,8 +119,16 @@ class Optimizer:
         return list(self._history)
 
 
-def _outcome(value: float | None, stopped: bool = False) -> tuple[str, float | None]:
+def _settings(**arguments: Any) -> SearchSettings:
+    """The Optimizer's arguments validated, or SpecError with the spec's one-line message."""
+    try:
+        return SearchSettings.model_validate(arguments)
+    except ValidationError as exc:
+        raise SpecError(describe_validation_error(exc, "Optimizer")) from None
+
+
+def _outcome(value: float | None, stopped: bool = False) -> tuple[TrainingJobStatus, float | None]:
     """The status and objective of an evaluation that returned ``value`` (None: it failed)."""
     if value is None:
-        return "Failed", None
-    return ("Stopped" if stopped else "Completed"), float(value)
+        return TrainingJobStatus.FAILED, None
+    return (TrainingJobStatus.STOPPED if stopped else TrainingJobStatus.COMPLETED), float(value)

@@ -228,7 +228,7 @@ class HyperparameterTuner:
             return
         from rich.console import Console
 
-        from modeltune.cli_views import ProgressView
+        from modeltune.terminal import ProgressView
 
         with ProgressView(Console(), job.name) as view:
             service.run(self.store, job.name, on_progress=view.update)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from modeltune.core import utcnow
 from modeltune.metrics.regex import LogMetricParser
 from modeltune.spec import MetricDefinition
-from modeltune.store import utcnow
 
 
 def parser(**regexes: str) -> LogMetricParser:

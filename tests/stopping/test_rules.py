@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from modeltune.core import Observation
 from modeltune.stopping import MedianStoppingRule, SuccessiveHalvingRule
 from modeltune.stopping.successive_halving import bracket_count, rungs
-from modeltune.strategies import Observation
 
 
 def job(curve, status="Completed", number=0) -> Observation:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from modeltune.core import MetricValue, utcnow
 from modeltune.errors import StoreError
-from modeltune.store import MetricValue, Store, default_home, repository, resolve_store_url, utcnow
+from modeltune.store import Store, default_home, repository, resolve_store_url
 
 WRITERS, WRITES = 4, 50
 

@@ -13,8 +13,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from modeltune.core import MetricValue, utcnow
 from modeltune.errors import ConflictError, NotFoundError
-from modeltune.store import MetricValue, Store, repository, utcnow
+from modeltune.store import Store, repository
 from modeltune.store import connection as store_connection
 from modeltune.store.schema import SCHEMA_REVISION
 

@@ -12,8 +12,9 @@ import pytest
 from scipy.optimize import approx_fprime
 
 from modeltune import Optimizer
+from modeltune.core import Observation
 from modeltune.space import SearchSpace
-from modeltune.strategies import Observation, make_strategy
+from modeltune.strategies import make_strategy
 from modeltune.strategies.bayesian.acquisition import log_expected_improvement, log_h
 from modeltune.strategies.bayesian.encoding import Encoding
 from modeltune.strategies.bayesian.gp import GaussianProcess, Hyperparameters

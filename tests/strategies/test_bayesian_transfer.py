@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from modeltune import Optimizer
+from modeltune.core import Observation
 from modeltune.space import SearchSpace
-from modeltune.strategies import Observation, make_strategy
+from modeltune.strategies import make_strategy
 from modeltune.strategies.bayesian.encoding import Encoding
 from modeltune.strategies.bayesian.gp import GaussianProcess, Hyperparameters
 from modeltune.strategies.bayesian.strategy import BayesianStrategy

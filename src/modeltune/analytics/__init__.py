@@ -9,6 +9,7 @@ import importlib
 from typing import Any
 
 from modeltune.analytics.describe import describe_tuning_job, training_job_summary
+from modeltune.analytics.listing import training_job_list, tuning_job_summaries
 
 _LAZY = {
     "compare": "modeltune.analytics.comparison",
@@ -22,8 +23,10 @@ __all__ = [
     "curves_dataframe",
     "describe_tuning_job",
     "hyperparameter_importance",
+    "training_job_list",
     "training_job_summary",
     "trials_dataframe",
+    "tuning_job_summaries",
 ]
 
 

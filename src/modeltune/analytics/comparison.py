@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 import pandas as pd
 
-from modeltune.controller.progress import best_training_job
+from modeltune.analytics.describe import status_counters
+from modeltune.core import best_training_job, utcnow
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
@@ -51,24 +51,20 @@ def compare(store: Store, jobs: Sequence[str]) -> pd.DataFrame:
         job = repo.get_tuning_job(store, name)
         spec = TuningJobSpec.model_validate(job.spec)
         training_jobs = repo.list_training_jobs(store, job.id)
-        counts = Counter(t.status for t in training_jobs)
         best = best_training_job(training_jobs, spec.objective.type)
         rows.append(
             {
                 "TuningJobName": job.name,
-                "Status": job.status,
+                "Status": job.status.value,
                 "Strategy": spec.strategy,
                 "ObjectiveMetric": spec.objective.metric,
                 "ObjectiveType": spec.objective.type,
                 "BestObjectiveValue": best.final_objective if best else None,
                 "BestTrainingJobName": best.name if best else None,
                 "TrainingJobsToBest": _jobs_to_best(training_jobs, best),
-                "ElapsedSeconds": ((job.ended_at or repo.utcnow()) - job.created_at).total_seconds(),
+                "ElapsedSeconds": ((job.ended_at or utcnow()) - job.created_at).total_seconds(),
                 "TrainingJobs": len(training_jobs),
-                "Completed": counts["Completed"],
-                "Failed": counts["Failed"],
-                "Stopped": counts["Stopped"],
-                "InProgress": counts["Pending"] + counts["InProgress"] + counts["Stopping"],
+                **status_counters(training_jobs),
             }
         )
     frame = pd.DataFrame(rows, columns=COMPARE_COLUMNS)

@@ -57,7 +57,7 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
         row.update(
             {
                 "TrainingJobName": t.name,
-                "TrainingJobStatus": t.status,
+                "TrainingJobStatus": t.status.value,
                 "FinalObjectiveValue": t.final_objective,
                 "TrainingStartTime": _utc(t.started_at),
                 "TrainingEndTime": _utc(t.ended_at),
@@ -93,7 +93,7 @@ def curves_dataframe(store: Store, name: str) -> pd.DataFrame:
     training_jobs = repo.list_training_jobs(store, job.id)
     values = repo.metric_values(store, [t.id for t in training_jobs])
     rows = [
-        (job.name, t.name, t.status, v.name, v.step, v.value, _utc(v.timestamp))
+        (job.name, t.name, t.status.value, v.name, v.step, v.value, _utc(v.timestamp))
         for t in training_jobs
         for v in values[t.id]
     ]

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from modeltune.controller.progress import best_training_job
+from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, best_training_job, utcnow
 from modeltune.errors import NotFoundError
 from modeltune.spec import TuningJobSpec
-from modeltune.store import MetricValue, Store, TrainingJob
+from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def status_counters(jobs: Sequence[TrainingJob]) -> dict[str, int]:
+    """How many training jobs are Completed, Failed, Stopped, and still running (``InProgress``)."""
+    return {
+        "Completed": sum(j.status == TrainingJobStatus.COMPLETED for j in jobs),
+        "Failed": sum(j.status == TrainingJobStatus.FAILED for j in jobs),
+        "Stopped": sum(j.status == TrainingJobStatus.STOPPED for j in jobs),
+        "InProgress": sum(j.status.running for j in jobs),
+    }
 
 
 def training_job_summary(
@@ -23,7 +33,7 @@ def training_job_summary(
     """One training job as SageMaker's TrainingJobSummary, with its objective's learning curve when given."""
     summary: dict[str, Any] = {
         "TrainingJobName": job.name,
-        "TrainingJobStatus": job.status,
+        "TrainingJobStatus": job.status.value,
         "TunedHyperParameters": {k: v for k, v in job.hyperparameters.items()},
         "FinalHyperParameterTuningJobObjectiveMetric": None
         if job.final_objective is None
@@ -36,7 +46,7 @@ def training_job_summary(
     if curve is not None:
         summary["ObjectiveCurve"] = [{"Step": v.step, "Value": v.value} for v in curve]
     if job.status_reason:
-        summary["FailureReason" if job.status == "Failed" else "StatusReason"] = job.status_reason
+        summary["FailureReason" if job.status == TrainingJobStatus.FAILED else "StatusReason"] = job.status_reason
     return summary
 
 
@@ -45,12 +55,12 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
     job = repo.get_tuning_job(store, name)
     spec = TuningJobSpec.model_validate(job.spec)
     jobs = repo.list_training_jobs(store, job.id)
-    counts = Counter(j.status for j in jobs)
+    counts = status_counters(jobs)
     best = best_training_job(jobs, spec.objective.type)
     ended = [j.ended_at for j in jobs if j.ended_at]
     description: dict[str, Any] = {
         "HyperParameterTuningJobName": job.name,
-        "HyperParameterTuningJobStatus": job.status,
+        "HyperParameterTuningJobStatus": job.status.value,
         "Strategy": spec.strategy,
         "HyperParameterTuningJobObjective": {"MetricName": spec.objective.metric, "Type": spec.objective.type},
         "ResourceLimits": {
@@ -62,21 +72,21 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
         "RandomSeed": spec.random_seed,
         "TrainingJobStatusCounters": {
             "Completed": counts["Completed"],
-            "InProgress": counts["InProgress"] + counts["Pending"] + counts["Stopping"],
+            "InProgress": counts["InProgress"],
             "RetryableError": 0,
             "NonRetryableError": counts["Failed"],
             "Stopped": counts["Stopped"],
         },
         "ObjectiveStatusCounters": {
-            "Succeeded": sum(j.final_objective is not None and j.status in ("Completed", "Stopped") for j in jobs),
-            "Pending": counts["InProgress"] + counts["Pending"] + counts["Stopping"],
-            "Failed": sum(j.status == "Failed" or (j.status == "Stopped" and j.final_objective is None) for j in jobs),
+            "Succeeded": sum(j.final_objective is not None and j.status.scored for j in jobs),
+            "Pending": counts["InProgress"],
+            "Failed": sum(j.status.terminal and not (j.status.scored and j.final_objective is not None) for j in jobs),
         },
         "BestTrainingJob": training_job_summary(best, spec) if best else None,
         "CreationTime": _iso(job.created_at),
         "HyperParameterTuningEndTime": _iso(job.ended_at),
         "LastModifiedTime": _iso(max([job.created_at, *ended, *([job.ended_at] if job.ended_at else [])])),
-        "ElapsedSeconds": ((job.ended_at or _now()) - job.created_at).total_seconds(),
+        "ElapsedSeconds": ((job.ended_at or utcnow()) - job.created_at).total_seconds(),
     }
     if spec.warm_start:
         description["WarmStartConfig"] = {
@@ -87,7 +97,7 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
             overall = _overall_best(store, spec, jobs)
             description["OverallBestTrainingJob"] = training_job_summary(*overall) if overall else None
     if job.status_reason:
-        description["FailureReason" if job.status == "Failed" else "StatusReason"] = job.status_reason
+        description["FailureReason" if job.status == TuningJobStatus.FAILED else "StatusReason"] = job.status_reason
     return description
 
 
@@ -105,7 +115,3 @@ def _overall_best(
         candidates += [(j, parent_spec) for j in repo.list_training_jobs(store, parent.id)]
     best = best_training_job([j for j, _ in candidates], spec.objective.type)
     return next(((j, s) for j, s in candidates if j is best), None)
-
-
-def _now() -> datetime:
-    return repo.utcnow()

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from modeltune.core import SCORED_TRAINING
 from modeltune.errors import ModeltuneError
 from modeltune.space import Range
 from modeltune.spec import TuningJobSpec
@@ -20,7 +21,6 @@ IMPORTANCE_COLUMNS = ["hyperparameter", "importance", "std", "method"]
 METHODS = ("permutation", "impurity")
 # Fewer scored training jobs than this give no ranking worth showing.
 MIN_TRIALS = 4
-SCORED = ("Completed", "Stopped")
 
 
 def _forest_type() -> type:
@@ -90,7 +90,7 @@ def importance_from_trials(
     """
     if method not in METHODS:
         raise ModeltuneError(f"importance method must be one of {', '.join(METHODS)}, not {method!r}")
-    scored = trials[trials["TrainingJobStatus"].isin(SCORED) & trials["FinalObjectiveValue"].notna()]
+    scored = trials[trials["TrainingJobStatus"].isin(SCORED_TRAINING) & trials["FinalObjectiveValue"].notna()]
     features = encode_trials(scored, ranges)
     if len(scored) < MIN_TRIALS or features.empty:
         return pd.DataFrame(columns=IMPORTANCE_COLUMNS)

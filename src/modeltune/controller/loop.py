@@ -8,26 +8,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from modeltune.controller.progress import Progress
+from modeltune.analytics.progress import Progress
 from modeltune.controller.running_job import RunningJob
 from modeltune.controller.warm_start import parent_observations
+from modeltune.core import MetricValue, Observation, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.executors import Executor, ExecutorEvent, LocalExecutor
 from modeltune.executors.contract import prepare_launch
 from modeltune.spec import TuningJobSpec
-from modeltune.stopping import MedianStoppingRule, StoppingRule
-from modeltune.store import TERMINAL_TUNING_STATUSES, MetricValue, Store, TuningJob, utcnow
+from modeltune.stopping import StoppingRule
+from modeltune.store import Store, TuningJob
 from modeltune.store import repository as repo
-from modeltune.strategies import Observation, Strategy, make_strategy
+from modeltune.strategies import Strategy, make_strategy, stopping_rule_for
 
 HEARTBEAT_SECONDS = 2.0
-
-
-def stopping_rule_for(spec: TuningJobSpec, strategy: Strategy) -> StoppingRule | None:
-    """The strategy's own rule (Hyperband), else the median rule when early stopping is Auto."""
-    rule = strategy.stopping_rule()
-    if rule is None and spec.early_stopping.type == "Auto":
-        rule = MedianStoppingRule(spec.objective.type, spec.early_stopping.min_steps, spec.early_stopping.min_peers)
-    return rule
 
 
 class Controller:
@@ -62,7 +55,10 @@ class Controller:
             int(self.spec.random_seed or 0),
             **self.spec.strategy_options(),
         )
-        self.stopping_rule = stopping_rule_for(self.spec, self.strategy)
+        stopping = self.spec.early_stopping
+        self.stopping_rule: StoppingRule | None = stopping_rule_for(
+            self.strategy, stopping.type, stopping.min_steps, stopping.min_peers
+        )
         self.curves = self._load_curves()
         self.parents: list[Observation] = parent_observations(store, self.spec)
         self.running: dict[str, RunningJob] = {}
@@ -92,29 +88,29 @@ class Controller:
         try:
             while True:
                 status = self._sync_status()
-                if status in TERMINAL_TUNING_STATUSES:  # ended from outside, e.g. by 'modeltune stop'
+                if status.terminal:  # ended from outside, e.g. by 'modeltune stop'
                     self._stop_all("the tuning job was ended from outside")
                     self._drain(deadline=time.monotonic() + self.spec.training.stop_grace_seconds + 5)
                     return self.job
-                if status == "Stopping":
+                if status == TuningJobStatus.STOPPING:
                     self._stop_all("stopped by request")
                     if not self.running:
-                        return self._finish("Stopped", "stopped by request")
+                        return self._finish(TuningJobStatus.STOPPED, "stopped by request")
                 else:
                     self._enforce_limits()
                     self._launch_new()
                     if not self.running and (self._exhausted or self._created() >= self.spec.max_jobs):
-                        return self._finish("Completed", self._end_reason)
+                        return self._finish(TuningJobStatus.COMPLETED, self._end_reason)
                 self._handle(self.executor.poll(self.poll_seconds))
                 self._report_progress()
         except KeyboardInterrupt:
-            self._abort("Stopped", "interrupted")
+            self._abort(TuningJobStatus.STOPPED, "interrupted")
             raise
         except Exception as exc:
-            self._abort("Failed", f"the controller failed: {type(exc).__name__}: {exc}")
+            self._abort(TuningJobStatus.FAILED, f"the controller failed: {type(exc).__name__}: {exc}")
             raise
 
-    def _abort(self, status: str, reason: str) -> None:
+    def _abort(self, status: TuningJobStatus, reason: str) -> None:
         """End the tuning job after an unexpected exit, keeping what the training jobs reported."""
         self._stop_all(reason)
         self._drain(deadline=time.monotonic() + self.spec.training.stop_grace_seconds + 5)
@@ -122,7 +118,7 @@ class Controller:
 
     # -- state kept in the store -------------------------------------------------------------------
 
-    def _sync_status(self) -> str:
+    def _sync_status(self) -> TuningJobStatus:
         """Heartbeat, and re-read the status now and then (a stop may come from another process)."""
         now = time.monotonic()
         refresh = now - self._last_heartbeat >= HEARTBEAT_SECONDS
@@ -139,11 +135,11 @@ class Controller:
     def _recover_interrupted(self) -> None:
         """Training jobs left running by a controller that died cannot be followed: end them."""
         for job in repo.list_training_jobs(self.store, self.job.id):
-            if job.status in ("Pending", "InProgress", "Stopping"):
+            if job.status.running:
                 repo.update_training_job(
                     self.store,
                     job.id,
-                    status="Failed",
+                    status=TrainingJobStatus.FAILED,
                     ended_at=utcnow(),
                     status_reason="interrupted: the controller stopped while this training job ran",
                 )
@@ -197,7 +193,9 @@ class Controller:
         request = prepare_launch(self.spec, name, hyperparameters, folder, Path(record.log_path), number)
         self.running[name] = RunningJob(record, self.spec)
         pid = self.executor.launch(request)
-        repo.update_training_job(self.store, record.id, status="InProgress", started_at=utcnow(), pid=pid)
+        repo.update_training_job(
+            self.store, record.id, status=TrainingJobStatus.IN_PROGRESS, started_at=utcnow(), pid=pid
+        )
 
     def _enforce_limits(self) -> None:
         limit = self.spec.limits.max_runtime_per_training_job
@@ -211,11 +209,11 @@ class Controller:
             self._end_reason = f"reached the tuning job's {tuning_limit:g} s runtime limit"
             self._stop_all(f"MaxRuntimeExceeded: the tuning job reached its {tuning_limit:g} s limit")
 
-    def _stop(self, name: str, reason: str, status: str = "Stopped") -> None:
+    def _stop(self, name: str, reason: str, status: TrainingJobStatus = TrainingJobStatus.STOPPED) -> None:
         job = self.running[name]
         if job.stop_reason is None:
             job.request_stop(reason, status)
-            repo.update_training_job(self.store, job.record.id, status="Stopping")
+            repo.update_training_job(self.store, job.record.id, status=TrainingJobStatus.STOPPING)
             self.executor.stop(name, self.spec.training.stop_grace_seconds)
 
     def _stop_all(self, reason: str) -> None:
@@ -276,9 +274,12 @@ class Controller:
         while self.running and time.monotonic() < deadline:
             self._handle(self.executor.poll(self.poll_seconds))
 
-    def _finish(self, status: str, reason: str | None) -> TuningJob:
-        if status == "Completed" and self._all_failed():
-            status, reason = "Failed", "every training job failed; see 'modeltune training-jobs' for the reasons"
+    def _finish(self, status: TuningJobStatus, reason: str | None) -> TuningJob:
+        if status == TuningJobStatus.COMPLETED and self._all_failed():
+            status, reason = (
+                TuningJobStatus.FAILED,
+                "every training job failed; see 'modeltune training-jobs' for the reasons",
+            )
         repo.update_tuning_job(self.store, self.job.id, status=status, status_reason=reason, ended_at=utcnow())
         self.job = repo.get_tuning_job(self.store, self.job.name)
         self._report_progress(force=True)
@@ -286,7 +287,7 @@ class Controller:
 
     def _all_failed(self) -> bool:
         jobs = repo.list_training_jobs(self.store, self.job.id)
-        return bool(jobs) and all(j.status == "Failed" for j in jobs)
+        return bool(jobs) and all(j.status == TrainingJobStatus.FAILED for j in jobs)
 
     def _report_progress(self, force: bool = False) -> None:
         if self.on_progress is None:

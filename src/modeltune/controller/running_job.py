@@ -7,11 +7,12 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from modeltune.core import MetricValue, TrainingJobStatus
 from modeltune.executors.contract import failure_file_reason
 from modeltune.metrics.files import HypertuneFileReader, ReportFileReader
 from modeltune.metrics.regex import LogMetricParser
 from modeltune.spec import TuningJobSpec
-from modeltune.store import MetricValue, TrainingJob
+from modeltune.store import TrainingJob
 
 # Log lines kept for the failure reason of a training job that exits non-zero.
 TAIL_LINES = 10
@@ -21,7 +22,7 @@ TAIL_LINES = 10
 class Outcome:
     """How a training job ended: status, final objective and the reason shown to the user."""
 
-    status: str
+    status: TrainingJobStatus
     final_objective: float | None
     reason: str | None
 
@@ -38,11 +39,11 @@ class RunningJob:
         self.spec = spec
         self.started = time.monotonic()
         self.stop_reason: str | None = None
-        self.stop_status = "Stopped"
+        self.stop_status = TrainingJobStatus.STOPPED
         self.last_objective: float | None = None
         self._parser = LogMetricParser(spec.training.metric_definitions)
         output_dir = Path(record.output_dir)
-        self._files = [
+        self._files: list[ReportFileReader | HypertuneFileReader] = [
             ReportFileReader(output_dir / "metrics.jsonl"),
             HypertuneFileReader(output_dir / "hypertune" / "output.metrics"),
         ]
@@ -67,7 +68,7 @@ class RunningJob:
         """Seconds since the controller launched it."""
         return time.monotonic() - self.started
 
-    def request_stop(self, reason: str, status: str = "Stopped") -> None:
+    def request_stop(self, reason: str, status: TrainingJobStatus = TrainingJobStatus.STOPPED) -> None:
         """Remember why it is being stopped and the status it ends with (the first reason wins)."""
         if self.stop_reason is None:
             self.stop_reason, self.stop_status = reason, status
@@ -75,10 +76,10 @@ class RunningJob:
     def outcome(self, exit_code: int | None, launch_error: str | None) -> Outcome:
         """The final status once the process has exited."""
         if launch_error:
-            return Outcome("Failed", None, launch_error)
+            return Outcome(TrainingJobStatus.FAILED, None, launch_error)
         if self.stop_reason:
             # A job that used its whole resource and exited cleanly needs no explanation.
-            finished_cleanly = self.stop_status == "Completed" and exit_code == 0
+            finished_cleanly = self.stop_status == TrainingJobStatus.COMPLETED and exit_code == 0
             return Outcome(self.stop_status, self.last_objective, None if finished_cleanly else self.stop_reason)
         if exit_code != 0:
             detail = failure_file_reason(Path(self.record.output_dir)) or self._tail_text()
@@ -87,10 +88,10 @@ class RunningJob:
                 if exit_code is not None and exit_code < 0
                 else f"exit code {exit_code}"
             )
-            return Outcome("Failed", self.last_objective, f"{how}: {detail}" if detail else how)
+            return Outcome(TrainingJobStatus.FAILED, self.last_objective, f"{how}: {detail}" if detail else how)
         if self.last_objective is None:
-            return Outcome("Failed", None, self._missing_objective_reason())
-        return Outcome("Completed", self.last_objective, None)
+            return Outcome(TrainingJobStatus.FAILED, None, self._missing_objective_reason())
+        return Outcome(TrainingJobStatus.COMPLETED, self.last_objective, None)
 
     def _tail_text(self) -> str:
         return " | ".join(line.strip() for line in self._tail if line.strip())[-2000:]

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from modeltune.analytics.progress import Progress
 from modeltune.controller.loop import HEARTBEAT_SECONDS, Controller
-from modeltune.controller.progress import Progress
 from modeltune.controller.warm_start import check_warm_start
+from modeltune.core import TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError
 from modeltune.executors import Executor
 from modeltune.executors.contract import resolve_command
 from modeltune.spec import TuningJobSpec, parse_spec
-from modeltune.store import Store, TuningJob, utcnow
+from modeltune.store import Store, TuningJob
 from modeltune.store import repository as repo
 
 # A controller whose heartbeat is older than this is taken for dead.
@@ -110,17 +111,19 @@ def stop(store: Store, name: str) -> TuningJob:
 def finish_orphaned(store: Store, job: TuningJob) -> None:
     """Mark a tuning job whose controller is gone Stopped, ending what it left running on this host."""
     for training_job in repo.list_training_jobs(store, job.id):
-        if training_job.status in ("Pending", "InProgress", "Stopping"):
+        if training_job.status.running:
             if training_job.pid and job.controller_host == socket.gethostname():
                 _kill_group(training_job.pid)
             repo.update_training_job(
                 store,
                 training_job.id,
-                status="Stopped",
+                status=TrainingJobStatus.STOPPED,
                 ended_at=utcnow(),
                 status_reason="stopped by request after its controller had ended",
             )
-    repo.update_tuning_job(store, job.id, status="Stopped", status_reason="stopped by request", ended_at=utcnow())
+    repo.update_tuning_job(
+        store, job.id, status=TuningJobStatus.STOPPED, status_reason="stopped by request", ended_at=utcnow()
+    )
 
 
 def _kill_group(pid: int) -> None:
@@ -151,7 +154,12 @@ def resume(store: Store, name: str, max_jobs: int | None = None) -> TuningJob:
     data["limits"]["max_jobs"] = budget
     updated = parse_spec(data, name)
     repo.update_tuning_job(
-        store, job.id, spec=updated.model_dump(mode="json"), status="InProgress", status_reason=None, ended_at=None
+        store,
+        job.id,
+        spec=updated.model_dump(mode="json"),
+        status=TuningJobStatus.IN_PROGRESS,
+        status_reason=None,
+        ended_at=None,
     )
     return repo.get_tuning_job(store, name)
 

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from modeltune.core import Observation
 from modeltune.errors import NotFoundError, SpecError
 from modeltune.space.ranges import CategoricalRange
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
-from modeltune.strategies import Observation
 
 MAX_CHANGES = 10
-# Parent training jobs that carry information for the child.
-USEFUL_STATUSES = frozenset({"Completed", "Stopped", "Failed"})
 
 
 def check_warm_start(store: Store, spec: TuningJobSpec) -> None:
@@ -48,7 +46,7 @@ def check_warm_start(store: Store, spec: TuningJobSpec) -> None:
 
 
 def _hyperparameter_kinds(spec: TuningJobSpec) -> dict[str, str]:
-    kinds = {name: r.type for name, r in spec.ranges.items()}
+    kinds: dict[str, str] = {name: r.type for name, r in spec.ranges.items()}
     kinds.update({name: "static" for name in spec.training.static_hyperparameters})
     return kinds
 
@@ -112,7 +110,7 @@ def parent_observations(store: Store, spec: TuningJobSpec) -> list[Observation]:
         parent_spec = TuningJobSpec.model_validate(parent.spec)
         for job in repo.list_training_jobs(store, parent.id):
             hyperparameters = _in_child_terms(spec, parent_spec, job)
-            if job.status in USEFUL_STATUSES and hyperparameters is not None:
+            if job.status.terminal and hyperparameters is not None:
                 observations.append(Observation(hyperparameters, job.status, job.final_objective, name, transfer))
     return observations
 

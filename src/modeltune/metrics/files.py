@@ -7,7 +7,7 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
-from modeltune.store import MetricValue
+from modeltune.core import MetricValue
 
 # Keys of a cloudml-hypertune line that are not metric tags.
 _HYPERTUNE_RESERVED = {"timestamp", "trial", "global_step", "checkpoint_path"}

@@ -6,8 +6,8 @@ import math
 import re
 from collections.abc import Sequence
 
+from modeltune.core import MetricValue, utcnow
 from modeltune.spec import MetricDefinition
-from modeltune.store import MetricValue, utcnow
 
 
 class LogMetricParser:

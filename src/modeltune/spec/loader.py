@@ -21,6 +21,7 @@ _RANGE_TAGS = {"Continuous", "Integer", "Categorical", "Discrete"}
 def _known_fields() -> set[str]:
     classes: list[type[BaseModel]] = [
         models.TuningJobSpec,
+        models.SearchSettings,
         models.TrainingSpec,
         models.MetricDefinition,
         models.Objective,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from modeltune.core import EarlyStoppingType, ObjectiveType, StrategyName, WarmStartType
 from modeltune.space import SearchSpace
 from modeltune.space.ranges import ContinuousRange, Range
 
@@ -76,7 +77,7 @@ class Objective(_Model):
     """The metric to optimise and its direction."""
 
     metric: str
-    type: Literal["Maximize", "Minimize"] = "Maximize"
+    type: ObjectiveType = ObjectiveType.MAXIMIZE
 
 
 class Limits(_Model):
@@ -92,9 +93,15 @@ class Limits(_Model):
 class EarlyStopping(_Model):
     """``Off``, or ``Auto``: the median stopping rule (see ``modeltune.stopping.MedianStoppingRule``)."""
 
-    type: Literal["Off", "Auto"] = "Off"
+    type: EarlyStoppingType = EarlyStoppingType.OFF
     min_steps: int = Field(default=3, ge=1)
     min_peers: int = Field(default=3, ge=1)
+
+
+# ``early_stopping: Auto`` is short for ``early_stopping: {type: Auto}``.
+EarlyStoppingSetting = Annotated[
+    EarlyStopping, BeforeValidator(lambda value: {"type": value} if isinstance(value, str) else value)
+]
 
 
 class HyperbandSettings(_Model):
@@ -103,7 +110,7 @@ class HyperbandSettings(_Model):
     min_resource: float = Field(gt=0)
     max_resource: float = Field(gt=0)
     reduction_factor: float = Field(default=3, ge=2)
-    sampler: Literal["Bayesian", "Random"] = "Bayesian"
+    sampler: Literal[StrategyName.BAYESIAN, StrategyName.RANDOM] = StrategyName.BAYESIAN
 
     @model_validator(mode="after")
     def _check_resources(self) -> HyperbandSettings:
@@ -122,7 +129,7 @@ class WarmStart(_Model):
     may differ; the strategy learns how far to trust the parents.
     """
 
-    type: Literal["IdenticalDataAndAlgorithm", "TransferLearning"]
+    type: WarmStartType
     parents: list[str] = Field(min_length=1, max_length=5)
 
     @field_validator("parents")
@@ -133,6 +140,17 @@ class WarmStart(_Model):
         return parents
 
 
+class SearchSettings(_Model):
+    """What the ask/tell ``Optimizer`` needs: ranges, direction, strategy and its stopping settings."""
+
+    ranges: dict[str, Range] = Field(min_length=1)
+    objective_type: ObjectiveType = ObjectiveType.MAXIMIZE
+    strategy: StrategyName = StrategyName.BAYESIAN
+    hyperband: HyperbandSettings | None = None
+    early_stopping: EarlyStoppingSetting = Field(default_factory=EarlyStopping)
+    random_seed: int | None = Field(default=None, ge=0)
+
+
 class TuningJobSpec(_Model):
     """Everything a tuning job needs; stored with the job so it can be resumed as it was."""
 
@@ -140,9 +158,9 @@ class TuningJobSpec(_Model):
     training: TrainingSpec
     objective: Objective
     ranges: dict[str, Range] = Field(min_length=1)
-    strategy: Literal["Grid", "Random", "Bayesian", "Hyperband"] = "Bayesian"
+    strategy: StrategyName = StrategyName.BAYESIAN
     hyperband: HyperbandSettings | None = None
-    early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
+    early_stopping: EarlyStoppingSetting = Field(default_factory=EarlyStopping)
     limits: Limits = Field(default_factory=Limits)
     random_seed: int | None = Field(default=None, ge=0)
     warm_start: WarmStart | None = None
@@ -157,11 +175,6 @@ class TuningJobSpec(_Model):
             )
         return name
 
-    @field_validator("early_stopping", mode="before")
-    @classmethod
-    def _early_stopping_shorthand(cls, value: Any) -> Any:
-        return {"type": value} if isinstance(value, str) else value
-
     @model_validator(mode="after")
     def _check_consistency(self) -> TuningJobSpec:
         metric_names = [m.name for m in self.training.metric_definitions]
@@ -175,7 +188,7 @@ class TuningJobSpec(_Model):
             raise ValueError(
                 f"{', '.join(clash)} is both tuned and static; remove it from ranges or from static_hyperparameters"
             )
-        if self.strategy == "Grid":
+        if self.strategy == StrategyName.GRID:
             for name, r in self.ranges.items():
                 if isinstance(r, ContinuousRange) and r.grid_points is None:
                     raise ValueError(
@@ -190,15 +203,16 @@ class TuningJobSpec(_Model):
         return self
 
     def _check_stopping(self) -> None:
-        if self.strategy == "Hyperband" and self.hyperband is None:
+        if self.strategy == StrategyName.HYPERBAND and self.hyperband is None:
             raise ValueError(
                 "Hyperband needs its resources in steps, e.g. hyperband: {min_resource: 1, max_resource: 27}"
             )
-        if self.strategy != "Hyperband" and self.hyperband is not None:
+        if self.strategy != StrategyName.HYPERBAND and self.hyperband is not None:
             raise ValueError(f"hyperband settings apply only to strategy Hyperband, not {self.strategy}; remove them")
-        if self.early_stopping.type == "Auto" and self.strategy == "Hyperband":
+        auto = self.early_stopping.type == EarlyStoppingType.AUTO
+        if auto and self.strategy == StrategyName.HYPERBAND:
             raise ValueError("Hyperband stops training jobs itself; set early_stopping to Off")
-        if self.early_stopping.type == "Auto" and self.strategy == "Grid":
+        if auto and self.strategy == StrategyName.GRID:
             raise ValueError(
                 "Grid search runs every combination to the end; use Random or Bayesian with early stopping"
             )
@@ -217,4 +231,4 @@ class TuningJobSpec(_Model):
         """The training-job budget: the stated limit, else the grid size for Grid, else 20."""
         if self.limits.max_jobs is not None:
             return self.limits.max_jobs
-        return self.space.grid_size() if self.strategy == "Grid" else DEFAULT_MAX_JOBS
+        return self.space.grid_size() if self.strategy == StrategyName.GRID else DEFAULT_MAX_JOBS

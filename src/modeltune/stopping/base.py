@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from modeltune.strategies.base import ObjectiveType, Observation
+from modeltune.core import ObjectiveType, Observation, TrainingJobStatus
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class StopDecision:
     """
 
     reason: str
-    status: str = "Stopped"
+    status: TrainingJobStatus = TrainingJobStatus.STOPPED
 
 
 class StoppingRule(ABC):
@@ -34,8 +34,8 @@ class StoppingRule(ABC):
         objective_type: ``"Maximize"`` or ``"Minimize"``.
     """
 
-    def __init__(self, objective_type: ObjectiveType):
-        self.objective_type = objective_type
+    def __init__(self, objective_type: ObjectiveType | str):
+        self.objective_type = ObjectiveType(objective_type)
 
     @abstractmethod
     def should_stop(self, job: Observation, history: Sequence[Observation]) -> StopDecision | None:
@@ -43,7 +43,7 @@ class StoppingRule(ABC):
 
     def loss(self, value: float) -> float:
         """``value`` as something to minimise."""
-        return value if self.objective_type == "Minimize" else -value
+        return self.objective_type.loss(value)
 
 
 def value_at(curve: Sequence[tuple[float, float]], step: float) -> float | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
+from modeltune.core import ObjectiveType, Observation
 from modeltune.stopping.base import StopDecision, StoppingRule, reached
-from modeltune.strategies.base import ObjectiveType, Observation
 
 
 class MedianStoppingRule(StoppingRule):
@@ -25,7 +25,7 @@ class MedianStoppingRule(StoppingRule):
         min_peers: finished jobs reaching the step needed before any job is stopped.
     """
 
-    def __init__(self, objective_type: ObjectiveType, min_steps: int = 3, min_peers: int = 3):
+    def __init__(self, objective_type: ObjectiveType | str, min_steps: int = 3, min_peers: int = 3):
         super().__init__(objective_type)
         self.min_steps = min_steps
         self.min_peers = min_peers

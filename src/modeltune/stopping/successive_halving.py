@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from modeltune.core import ObjectiveType, Observation, TrainingJobStatus
 from modeltune.stopping.base import StopDecision, StoppingRule, reached, value_at
-from modeltune.strategies.base import ObjectiveType, Observation
 
 
 def bracket_count(min_resource: float, max_resource: float, reduction_factor: float) -> int:
@@ -60,7 +60,7 @@ class SuccessiveHalvingRule(StoppingRule):
 
     def __init__(
         self,
-        objective_type: ObjectiveType,
+        objective_type: ObjectiveType | str,
         min_resource: float,
         max_resource: float,
         reduction_factor: float,
@@ -82,7 +82,9 @@ class SuccessiveHalvingRule(StoppingRule):
             return None
         step = job.curve[-1][0]
         if step >= self.max_resource:
-            return StopDecision(f"reached max_resource ({self.max_resource:g} steps)", status="Completed")
+            return StopDecision(
+                f"reached max_resource ({self.max_resource:g} steps)", status=TrainingJobStatus.COMPLETED
+            )
         previous = job.curve[-2][0] if len(job.curve) > 1 else -math.inf
         bracket = self.bracket(job)
         peers = [o for o in history if not o.source and self.bracket(o) == bracket]

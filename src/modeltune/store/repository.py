@@ -5,23 +5,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
 from modeltune.store.connection import Store
 from modeltune.store.schema import MetricValueRow, TrainingJobRow, TuningJobRow
-
-TERMINAL_TUNING_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
-TERMINAL_TRAINING_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
-
-
-def utcnow() -> datetime:
-    """Now in UTC, without tzinfo (as stored)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -31,7 +24,7 @@ class TuningJob:
     id: int
     name: str
     spec: dict[str, Any]
-    status: str
+    status: TuningJobStatus
     status_reason: str | None
     created_at: datetime
     ended_at: datetime | None
@@ -42,7 +35,7 @@ class TuningJob:
     @property
     def terminal(self) -> bool:
         """True once the job is Completed, Failed or Stopped."""
-        return self.status in TERMINAL_TUNING_STATUSES
+        return self.status.terminal
 
 
 @dataclass(frozen=True)
@@ -53,7 +46,7 @@ class TrainingJob:
     tuning_job_id: int
     number: int
     name: str
-    status: str
+    status: TrainingJobStatus
     hyperparameters: dict[str, Any]
     final_objective: float | None
     created_at: datetime
@@ -73,28 +66,49 @@ class TrainingJob:
         return (self.ended_at - self.started_at).total_seconds()
 
 
-@dataclass(frozen=True)
-class MetricValue:
-    """One value of a metric emitted by a training job."""
+def _tuning_job(row: TuningJobRow) -> TuningJob:
+    return TuningJob(
+        id=row.id,
+        name=row.name,
+        spec=row.spec,
+        status=TuningJobStatus(row.status),
+        status_reason=row.status_reason,
+        created_at=row.created_at,
+        ended_at=row.ended_at,
+        heartbeat_at=row.heartbeat_at,
+        controller_pid=row.controller_pid,
+        controller_host=row.controller_host,
+    )
 
-    name: str
-    value: float
-    step: float
-    timestamp: datetime
 
-
-def _record(cls: type, row: Any) -> Any:
-    return cls(**{f: getattr(row, f) for f in cls.__dataclass_fields__})
+def _training_job(row: TrainingJobRow) -> TrainingJob:
+    return TrainingJob(
+        id=row.id,
+        tuning_job_id=row.tuning_job_id,
+        number=row.number,
+        name=row.name,
+        status=TrainingJobStatus(row.status),
+        hyperparameters=row.hyperparameters,
+        final_objective=row.final_objective,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        exit_code=row.exit_code,
+        status_reason=row.status_reason,
+        log_path=row.log_path,
+        output_dir=row.output_dir,
+        pid=row.pid,
+    )
 
 
 def create_tuning_job(store: Store, name: str, spec: dict[str, Any]) -> TuningJob:
     """Store a new tuning job (status InProgress); the name must be new."""
-    row = TuningJobRow(name=name, spec=spec, status="InProgress", created_at=utcnow())
+    row = TuningJobRow(name=name, spec=spec, status=TuningJobStatus.IN_PROGRESS, created_at=utcnow())
     try:
         with store.write() as session:
             session.add(row)
             session.flush()
-            return _record(TuningJob, row)
+            return _tuning_job(row)
     except IntegrityError:
         raise ConflictError(
             f"a tuning job named {name!r} already exists in the store; choose a new name (e.g. --name {name}-2)"
@@ -106,7 +120,7 @@ def get_tuning_job(store: Store, name: str) -> TuningJob:
     with store.read() as session:
         row = session.scalars(select(TuningJobRow).where(TuningJobRow.name == name)).first()
         if row is not None:
-            return _record(TuningJob, row)
+            return _tuning_job(row)
         names = list(session.scalars(select(TuningJobRow.name)))
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else "; 'modeltune list' shows the tuning jobs"
@@ -117,7 +131,7 @@ def list_tuning_jobs(store: Store) -> list[TuningJob]:
     """Every tuning job, newest first."""
     with store.read() as session:
         rows = session.scalars(select(TuningJobRow).order_by(TuningJobRow.created_at.desc(), TuningJobRow.id.desc()))
-        return [_record(TuningJob, r) for r in rows]
+        return [_tuning_job(r) for r in rows]
 
 
 def update_tuning_job(store: Store, job_id: int, **fields: Any) -> None:
@@ -132,8 +146,8 @@ def request_stop(store: Store, name: str) -> TuningJob:
     with store.write() as session:
         session.execute(
             update(TuningJobRow)
-            .where(TuningJobRow.id == job.id, TuningJobRow.status == "InProgress")
-            .values(status="Stopping")
+            .where(TuningJobRow.id == job.id, TuningJobRow.status == TuningJobStatus.IN_PROGRESS)
+            .values(status=TuningJobStatus.STOPPING)
         )
     return get_tuning_job(store, name)
 
@@ -169,7 +183,7 @@ def add_training_job(
         tuning_job_id=tuning_job_id,
         number=number,
         name=name,
-        status="Pending",
+        status=TrainingJobStatus.PENDING,
         hyperparameters=hyperparameters,
         created_at=utcnow(),
         log_path=log_path,
@@ -178,7 +192,7 @@ def add_training_job(
     with store.write() as session:
         session.add(row)
         session.flush()
-        return _record(TrainingJob, row)
+        return _training_job(row)
 
 
 def update_training_job(store: Store, training_job_id: int, **fields: Any) -> None:
@@ -193,7 +207,7 @@ def list_training_jobs(store: Store, tuning_job_id: int) -> list[TrainingJob]:
         rows = session.scalars(
             select(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id).order_by(TrainingJobRow.number)
         )
-        return [_record(TrainingJob, r) for r in rows]
+        return [_training_job(r) for r in rows]
 
 
 def get_training_job(store: Store, tuning_job: TuningJob, name: str) -> TrainingJob:
@@ -230,5 +244,5 @@ def metric_values(store: Store, training_job_ids: Sequence[int]) -> dict[int, li
             .order_by(MetricValueRow.id)
         )
         for row in rows:
-            result[row.training_job_id].append(_record(MetricValue, row))
+            result[row.training_job_id].append(MetricValue(row.name, row.value, row.step, row.timestamp))
     return result

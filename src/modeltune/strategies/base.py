@@ -4,46 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
+from modeltune.core import ObjectiveType, Observation
 from modeltune.space import SearchSpace
-
-if TYPE_CHECKING:
-    from modeltune.stopping.base import StoppingRule
-
-ObjectiveType = Literal["Maximize", "Minimize"]
-RUNNING_STATUSES = frozenset({"Pending", "InProgress", "Stopping"})
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One training job as a strategy sees it.
-
-    Attributes:
-        hyperparameters: the tuned values it ran (or runs) with.
-        status: a training-job status; ``Pending``/``InProgress``/``Stopping`` mean running.
-        objective: its final objective value as reported (not sign-flipped), or None.
-        source: ``""`` for this tuning job's own training jobs, else the warm-start parent's name.
-        transfer: True for a TransferLearning parent's training job (a related but different
-            function: trust it only as far as the data supports); False for own training jobs
-            and IdenticalDataAndAlgorithm parents (the same function).
-        curve: intermediate objective values as ``(step, value)`` pairs, oldest first.
-        number: the training job's number within its tuning job (1, 2, ...).
-    """
-
-    hyperparameters: dict[str, Any]
-    status: str
-    objective: float | None = None
-    source: str = ""
-    transfer: bool = False
-    curve: tuple[tuple[float, float], ...] = field(default=())
-    number: int = 0
-
-    @property
-    def running(self) -> bool:
-        """True while the training job has not finished."""
-        return self.status in RUNNING_STATUSES
+from modeltune.stopping import StoppingRule
 
 
 class Strategy(ABC):
@@ -61,9 +26,9 @@ class Strategy(ABC):
         random_seed: the tuning job's seed.
     """
 
-    def __init__(self, space: SearchSpace, objective_type: ObjectiveType, random_seed: int):
+    def __init__(self, space: SearchSpace, objective_type: ObjectiveType | str, random_seed: int):
         self.space = space
-        self.objective_type = objective_type
+        self.objective_type = ObjectiveType(objective_type)
         self.random_seed = random_seed
 
     @abstractmethod
@@ -83,4 +48,4 @@ class Strategy(ABC):
         """The objective as a value to minimise, or None when there is none."""
         if observation.objective is None:
             return None
-        return observation.objective if self.objective_type == "Minimize" else -observation.objective
+        return self.objective_type.loss(observation.objective)

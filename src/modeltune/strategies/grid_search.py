@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from modeltune.strategies.base import Observation, Strategy
+from modeltune.core import Observation
+from modeltune.strategies.base import Strategy
 
 
 class GridStrategy(Strategy):

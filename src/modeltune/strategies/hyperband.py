@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from modeltune.core import ObjectiveType, Observation, TrainingJobStatus
 from modeltune.space import SearchSpace
 from modeltune.stopping.base import StoppingRule, reached, value_at
 from modeltune.stopping.successive_halving import SuccessiveHalvingRule, rungs
-from modeltune.strategies.base import ObjectiveType, Observation, Strategy
+from modeltune.strategies.base import Strategy
 
 
 class HyperbandStrategy(Strategy):
@@ -26,7 +27,7 @@ class HyperbandStrategy(Strategy):
     def __init__(
         self,
         space: SearchSpace,
-        objective_type: ObjectiveType,
+        objective_type: ObjectiveType | str,
         random_seed: int,
         min_resource: float = 1,
         max_resource: float = 81,
@@ -58,12 +59,16 @@ class HyperbandStrategy(Strategy):
         level = next((r for r in self.levels if sum(reached(o.curve, r) for o in own) >= needed), None)
         model: list[Observation] = []
         for o in history:
-            if o.source or (o.status == "Failed" and not o.curve):
+            if o.source or (o.status == TrainingJobStatus.FAILED and not o.curve):
                 model.append(o)
             elif level is not None and reached(o.curve, level):
-                model.append(Observation(o.hyperparameters, "Completed", value_at(o.curve, level), number=o.number))
+                model.append(
+                    Observation(
+                        o.hyperparameters, TrainingJobStatus.COMPLETED, value_at(o.curve, level), number=o.number
+                    )
+                )
             elif level is None and not o.running and o.objective is not None:
                 model.append(o)
             else:
-                model.append(Observation(o.hyperparameters, "InProgress", number=o.number))
+                model.append(Observation(o.hyperparameters, TrainingJobStatus.IN_PROGRESS, number=o.number))
         return model

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from modeltune.strategies.base import Observation, Strategy
+from modeltune.core import Observation
+from modeltune.strategies.base import Strategy
 
 # Draws tried per suggestion before accepting that a finite space is used up.
 _MAX_DRAWS = 200

@@ -9,13 +9,13 @@ from typing import Any
 import pandas as pd
 
 from modeltune.analytics.dataframe import curves_dataframe, trials_dataframe
+from modeltune.core import SCORED_TRAINING, ObjectiveType
 from modeltune.errors import ModeltuneError
 from modeltune.space import CategoricalRange, ContinuousRange, DiscreteRange, Range
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store
 from modeltune.store import repository as repo
 
-SCORED_STATUSES = ("Completed", "Stopped")
 OBJECTIVE = "FinalObjectiveValue"
 
 
@@ -86,12 +86,12 @@ def resolve_jobs(tuning_jobs: Any, store: Store | str | None = None) -> list[tup
 def with_best_so_far(trials: pd.DataFrame, objective_types: dict[str, str]) -> pd.DataFrame:
     """Add ``Scored`` and ``BestSoFar``: the best objective among each job's trials started up to this one."""
     frame = trials.copy()
-    frame["Scored"] = frame["TrainingJobStatus"].isin(SCORED_STATUSES) & frame[OBJECTIVE].notna()
+    frame["Scored"] = frame["TrainingJobStatus"].isin(SCORED_TRAINING) & frame[OBJECTIVE].notna()
     frame["BestSoFar"] = float("nan")
     for job, group in frame[frame["Scored"]].groupby("TuningJobName", sort=False):
         ordered = group.sort_values(["TrainingStartTime", "TrainingJobName"])
         values = ordered[OBJECTIVE]
-        best = values.cummax() if objective_types.get(str(job)) == "Maximize" else values.cummin()
+        best = values.cummax() if objective_types.get(str(job)) == ObjectiveType.MAXIMIZE else values.cummin()
         frame.loc[ordered.index, "BestSoFar"] = best
     return frame
 

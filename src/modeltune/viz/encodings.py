@@ -9,17 +9,19 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from modeltune.core import TrainingJobStatus
+
 OBJECTIVE = "FinalObjectiveValue"
 # Drag draws a brush; the same gestures with Shift held pan, and Shift + wheel zooms (see docs/visualization.md).
 DRAG = "[pointerdown[!event.shiftKey], window:pointerup] > window:pointermove!"
 SHIFT_DRAG = "[pointerdown[event.shiftKey], window:pointerup] > window:pointermove!"
 STATUS_SHAPES = {
-    "Completed": "circle",
-    "Stopped": "triangle-up",
-    "Failed": "cross",
-    "InProgress": "diamond",
-    "Stopping": "triangle-down",
-    "Pending": "square",
+    TrainingJobStatus.COMPLETED: "circle",
+    TrainingJobStatus.STOPPED: "triangle-up",
+    TrainingJobStatus.FAILED: "cross",
+    TrainingJobStatus.IN_PROGRESS: "diamond",
+    TrainingJobStatus.STOPPING: "triangle-down",
+    TrainingJobStatus.PENDING: "square",
 }
 UNSELECTED = "#d3d3d3"
 
@@ -69,7 +71,7 @@ def status_shape(statuses: Sequence[str] = tuple(STATUS_SHAPES)) -> alt.Shape:
     Args:
         statuses: the statuses to show in the legend (those present in the data).
     """
-    domain = [s for s in STATUS_SHAPES if s in set(statuses)]
+    domain = [s.value for s in STATUS_SHAPES if s in set(statuses)]
     return alt.Shape(
         field="TrainingJobStatus",
         type="nominal",

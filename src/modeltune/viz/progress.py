@@ -8,6 +8,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from modeltune.core import TrainingJobStatus
 from modeltune.viz.encodings import (
     OBJECTIVE,
     chart_data,
@@ -68,7 +69,7 @@ def progress_chart(
         .encode(x=x, y=alt.Y(field="BestSoFar", type="quantitative"), color=job_color(jobs))
     )
     layers = [best, points]
-    if mark_failures and (trials["TrainingJobStatus"].eq("Failed") & ~trials["Scored"]).any():
+    if mark_failures and (trials["TrainingJobStatus"].eq(TrainingJobStatus.FAILED) & ~trials["Scored"]).any():
         layers.append(
             base.transform_filter("!datum.Scored && datum.TrainingJobStatus == 'Failed'")
             .mark_point(shape="cross", color="#d62728", filled=True, size=70)

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from modeltune.core import ObjectiveType, Observation, TrainingJobStatus
 from modeltune.space import SearchSpace
-from modeltune.strategies.base import ObjectiveType, Observation, Strategy
+from modeltune.strategies.base import Strategy
 from modeltune.strategies.bayesian.acquisition import log_expected_improvement
 from modeltune.strategies.bayesian.encoding import Encoding
 from modeltune.strategies.bayesian.gp import GaussianProcess, fit_hyperparameters
@@ -55,7 +56,7 @@ class BayesianStrategy(Strategy):
     restarted controller continues identically.
     """
 
-    def __init__(self, space: SearchSpace, objective_type: ObjectiveType, random_seed: int):
+    def __init__(self, space: SearchSpace, objective_type: ObjectiveType | str, random_seed: int):
         super().__init__(space, objective_type, random_seed)
         self._encoding: Encoding | None = None
         self.initial_design = initial_design_size(len(space))
@@ -85,7 +86,9 @@ class BayesianStrategy(Strategy):
         losses = np.array([self._loss(o) for o in usable])
         running = np.array([o.running for o in usable], dtype=bool)
         # Failed jobs and non-finite objectives are data too: imputed as bad outcomes.
-        data = ~running & np.array([o.status == "Failed" or o.objective is not None for o in usable], dtype=bool)
+        data = ~running & np.array(
+            [o.status == TrainingJobStatus.FAILED or o.objective is not None for o in usable], dtype=bool
+        )
         finite = np.isfinite(losses) & data
         prior = None
         if parents:

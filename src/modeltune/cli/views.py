@@ -1,55 +1,22 @@
-"""Rich renderings for the CLI: the live progress bar, tables and the job description."""
+"""Rich renderings for the CLI: tables and the job description."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
 from rich.table import Table
 
-from modeltune.controller.progress import Progress as JobProgress
-from modeltune.spec import TuningJobSpec
-from modeltune.store import MetricValue, TrainingJob, TuningJob
+from modeltune.terminal import number
+
+if TYPE_CHECKING:
+    from modeltune.analytics.listing import TrainingJobList, TuningJobSummary
+    from modeltune.core import MetricValue
+    from modeltune.store import Store
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.6g}"
-
-
-class ProgressView:
-    """A live bar: done / total, running, failed and the best objective so far."""
-
-    def __init__(self, console: Console, name: str):
-        self._bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[details]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
-        self._task = self._bar.add_task(name, total=None, details="starting")
-        self._live = Live(Group(self._bar), console=console, refresh_per_second=4)
-
-    def update(self, progress: JobProgress) -> None:
-        """Show the latest counts."""
-        best = f"best {_number(progress.best_value)}" + (f" ({progress.best_name})" if progress.best_name else "")
-        details = f"running {progress.running}  failed {progress.failed}  {best}"
-        self._bar.update(self._task, total=progress.total, completed=progress.done, details=details)
-
-    def __enter__(self) -> ProgressView:
-        self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._live.__exit__(*exc)
-
-
-def print_best(console: Console, store: Any, name: str) -> None:
+def print_best(console: Console, store: Store, name: str) -> None:
     """The final summary of a tuning job: its status and best training job."""
     from modeltune.analytics import describe_tuning_job
 
@@ -73,7 +40,7 @@ def _print_best_job(console: Console, description: dict[str, Any]) -> None:
     metric = best["FinalHyperParameterTuningJobObjectiveMetric"]
     console.print(
         f"Best training job: [bold]{best['TrainingJobName']}[/]  {metric['MetricName']} = "
-        f"[bold green]{_number(metric['Value'])}[/]"
+        f"[bold green]{number(metric['Value'])}[/]"
     )
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("hyperparameter")
@@ -107,12 +74,12 @@ def print_description(console: Console, d: dict[str, Any]) -> None:
     _print_best_job(console, d)
 
 
-def jobs_table(rows: Sequence[tuple[TuningJob, TuningJobSpec, JobProgress]]) -> Table:
+def jobs_table(summaries: Sequence[TuningJobSummary]) -> Table:
     """``modeltune list`` as a table."""
     table = Table(header_style="bold")
     for column in ("name", "status", "strategy", "objective", "done", "failed", "best", "created"):
         table.add_column(column)
-    for job, spec, progress in rows:
+    for job, spec, progress in ((s.job, s.spec, s.progress) for s in summaries):
         table.add_row(
             job.name,
             job.status,
@@ -120,16 +87,15 @@ def jobs_table(rows: Sequence[tuple[TuningJob, TuningJobSpec, JobProgress]]) -> 
             f"{spec.objective.type} {spec.objective.metric}",
             f"{progress.done}/{progress.total}",
             str(progress.failed),
-            _number(progress.best_value),
+            number(progress.best_value),
             job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
     return table
 
 
-def training_jobs_table(
-    spec: TuningJobSpec, jobs: Sequence[TrainingJob], curves: dict[int, list[MetricValue]]
-) -> Table:
+def training_jobs_table(listed: TrainingJobList) -> Table:
     """``modeltune training-jobs`` as a table, with each job's learning curve as a sparkline."""
+    spec = listed.spec
     table = Table(header_style="bold")
     table.add_column("name", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -138,11 +104,11 @@ def training_jobs_table(
     for name in spec.ranges:
         table.add_column(name, justify="right", min_width=min(len(name), 8))
     table.add_column("seconds", justify="right")
-    for job in jobs:
+    for job in listed.jobs:
         hyperparameters = [_value(job.hyperparameters.get(n)) for n in spec.ranges]
         seconds = "-" if job.elapsed_seconds is None else f"{job.elapsed_seconds:.1f}"
-        curve = curves.get(job.id, [])
-        table.add_row(job.name, job.status, _number(job.final_objective), sparkline(curve), *hyperparameters, seconds)
+        curve = listed.curves.get(job.id, [])
+        table.add_row(job.name, job.status, number(job.final_objective), sparkline(curve), *hyperparameters, seconds)
     return table
 
 

@@ -9,17 +9,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from modeltune.cli_options import StoreOption
+from modeltune.cli.common import JobArgument, StoreOption, console, open_store
 from modeltune.errors import ModeltuneError
 
 TABLE_FORMATS = (".csv", ".json", ".parquet")
-console = Console()
 
 
 def plot(
-    jobs: Annotated[list[str], typer.Argument(help="Tuning jobs to draw (several are compared).", show_default=False)],
+    jobs: Annotated[
+        list[str],
+        typer.Argument(metavar="JOB...", help="Tuning jobs to draw (several are compared).", show_default=False),
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="report.html (offline, interactive), .png or .svg.")
     ] = Path("report.html"),
@@ -31,12 +32,11 @@ def plot(
     store: StoreOption = None,
 ) -> None:
     """Draw tuning jobs as amtviz-style charts in one HTML file that works offline, or a PNG/SVG picture."""
-    from modeltune.store import Store
     from modeltune.viz import plot_report
     from modeltune.viz.export import chart_format
 
     chart_format(output)
-    path = plot_report(jobs, output, advanced=advanced, trials_only=trials_only, store=Store(store), scale=scale)
+    path = plot_report(jobs, output, advanced=advanced, trials_only=trials_only, store=open_store(store), scale=scale)
     console.print(f"Wrote {path} ({', '.join(jobs)}).")
 
 
@@ -72,21 +72,14 @@ def write_table(frame: Any, path: Path) -> None:
 
 
 def export(
-    job: Annotated[str, typer.Argument(help="Name of the tuning job.", show_default=False)],
+    job: JobArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="trials.csv, .json or .parquet.")] = Path("trials.csv"),
     store: StoreOption = None,
 ) -> None:
     """Write a tuning job's analytics table (one row per training job, SageMaker's columns) to a file."""
     from modeltune.analytics.dataframe import trials_dataframe
-    from modeltune.store import Store
 
     table_format(output)
-    frame = trials_dataframe(Store(store), job)
+    frame = trials_dataframe(open_store(store), job)
     write_table(frame, output)
     console.print(f"Wrote {len(frame)} training jobs of {job} to {output}.")
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``plot`` and ``export`` to the ``modeltune`` command line."""
-    app.command()(plot)
-    app.command()(export)

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from modeltune.controller.progress import best_training_job
+from modeltune.core import TrainingJobStatus, best_training_job
 from modeltune.store import TrainingJob
 
 
 def training_job(number: int, status: str, value: float | None) -> TrainingJob:
     now = datetime(2026, 1, 1)
-    return TrainingJob(number, 1, number, f"job-{number:03d}", status, {}, value, now, now, now, 0, None, "", "", None)
+    return TrainingJob(
+        number,
+        1,
+        number,
+        f"job-{number:03d}",
+        TrainingJobStatus(status),
+        {},
+        value,
+        now,
+        now,
+        now,
+        0,
+        None,
+        "",
+        "",
+        None,
+    )
 
 
 def test_completed_jobs_win_over_better_values_of_stopped_ones() -> None:

@@ -1,0 +1,90 @@
+"""Commands that read tuning jobs: list, describe, training jobs and their logs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modeltune.cli.common import JobArgument, JsonOption, StoreOption, console, open_store, print_json
+
+
+def list_jobs(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """List the tuning jobs in the store, newest first."""
+    from modeltune.analytics import tuning_job_summaries
+    from modeltune.cli.views import jobs_table
+
+    summaries = tuning_job_summaries(open_store(store))
+    if as_json:
+        print_json([summary.as_dict() for summary in summaries])
+    elif not summaries:
+        console.print("No tuning jobs yet. Start one with: modeltune run SPEC_FILE")
+    else:
+        console.print(jobs_table(summaries))
+
+
+def describe(job: JobArgument, store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """Show a tuning job: status, counts by training-job status, objective, best training job, timings."""
+    from modeltune.analytics import describe_tuning_job
+    from modeltune.cli.views import print_description
+
+    description = describe_tuning_job(open_store(store), job)
+    if as_json:
+        print_json(description)
+    else:
+        print_description(console, description)
+
+
+def training_jobs(
+    job: JobArgument,
+    sort: Annotated[str, typer.Option(help="Order: objective (best first), number or time.")] = "number",
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a tuning job's training jobs with their hyperparameters, status and objective."""
+    from modeltune.analytics import training_job_list, training_job_summary
+    from modeltune.cli.views import training_jobs_table
+
+    listed = training_job_list(open_store(store), job, sort)
+    if as_json:
+        print_json([training_job_summary(j, listed.spec, listed.curves[j.id]) for j in listed.jobs])
+        return
+    console.print(training_jobs_table(listed))
+    for j in listed.jobs:
+        if j.status_reason:
+            console.print(f"{j.name}: {j.status_reason}", markup=False, highlight=False)
+
+
+def logs(
+    job: JobArgument,
+    training_job: Annotated[
+        str, typer.Argument(metavar="TRAINING_JOB", help="Training job name or number.", show_default=False)
+    ],
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines until it ends.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Print a training job's log (stdout and stderr)."""
+    from modeltune.store import repository as repo
+
+    the_store = open_store(store)
+    tuning_job = repo.get_tuning_job(the_store, job)
+    record = repo.get_training_job(the_store, tuning_job, training_job)
+    path = Path(record.log_path)
+    offset = 0
+    while True:
+        if path.exists():
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+            offset += len(chunk)
+            sys.stdout.write(chunk.decode("utf-8", "replace"))
+            sys.stdout.flush()
+        if not follow:
+            return
+        record = repo.get_training_job(the_store, tuning_job, record.name)
+        if record.status.terminal and path.exists() and path.stat().st_size == offset:
+            return
+        time.sleep(0.5)

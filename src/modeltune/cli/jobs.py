@@ -1,0 +1,162 @@
+"""Commands that start, stop, resume and delete tuning jobs."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from modeltune.cli.common import DetachOption, JobArgument, StoreOption, console, errors, open_store
+
+if TYPE_CHECKING:
+    from modeltune.store import Store
+
+
+def run(
+    spec_file: Annotated[
+        Path, typer.Argument(metavar="SPEC_FILE", help="Spec file (YAML or JSON).", show_default=False)
+    ],
+    name: Annotated[str | None, typer.Option(help="Tuning job name, replacing the spec's.")] = None,
+    strategy: Annotated[str | None, typer.Option(help="Grid, Random, Bayesian or Hyperband.")] = None,
+    max_jobs: Annotated[int | None, typer.Option(help="Training-job budget, replacing the spec's.")] = None,
+    max_parallel_jobs: Annotated[int | None, typer.Option(help="Training jobs at once.")] = None,
+    warm_start_from: Annotated[
+        str | None, typer.Option(help="Comma-separated parent tuning jobs to warm-start from (at most 5).")
+    ] = None,
+    warm_start_type: Annotated[
+        str, typer.Option(help="IdenticalDataAndAlgorithm or TransferLearning (with --warm-start-from).")
+    ] = "IdenticalDataAndAlgorithm",
+    detach: DetachOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Start a tuning job from a spec file and follow it with a progress bar.
+
+    Ctrl-C stops it gracefully (running training jobs get SIGTERM, then SIGKILL
+    after the grace period); a second Ctrl-C kills them at once.
+    """
+    from modeltune.controller import service
+    from modeltune.spec import parse_spec, read_spec_file
+
+    data = read_spec_file(spec_file)
+    if name:
+        data["name"] = name
+    if strategy:
+        data["strategy"] = strategy
+    limits = dict(data.get("limits") or {})
+    limits.update({k: v for k, v in (("max_jobs", max_jobs), ("max_parallel_jobs", max_parallel_jobs)) if v})
+    if limits:
+        data["limits"] = limits
+    if warm_start_from:
+        parents = [p.strip() for p in warm_start_from.split(",") if p.strip()]
+        data["warm_start"] = {"type": warm_start_type, "parents": parents}
+    spec = parse_spec(data, spec_file.name)
+    the_store = open_store(store)
+    job = service.submit(the_store, spec)
+    _start(the_store, job.name, detach)
+
+
+def _start(store: Store, name: str, detach: bool) -> None:
+    from modeltune.controller import service
+
+    if detach:
+        pid = service.start_detached(store, name)
+        console.print(f"Started tuning job [bold]{name}[/] in the background (pid {pid}).")
+        console.print(f"Follow it with: modeltune describe {name}")
+        return
+    _run_in_foreground(store, name)
+
+
+def _run_in_foreground(store: Store, name: str) -> None:
+    from modeltune.cli.views import print_best
+    from modeltune.controller.loop import Controller
+    from modeltune.core import TuningJobStatus
+    from modeltune.terminal import ProgressView
+
+    view = ProgressView(console, name)
+    controller = Controller(store, name, on_progress=view.update)
+    presses = 0
+
+    def on_interrupt(_signum: int, _frame: Any) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            errors.print("Stopping: running training jobs get SIGTERM (Ctrl-C again to kill them now)...")
+            controller.request_stop()
+        else:
+            for training_job in controller.executor.running():
+                controller.executor.stop(training_job, 0)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with view:
+            job = controller.run()
+        if not console.is_terminal:
+            console.print()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print_best(console, store, job.name)
+    if job.status == TuningJobStatus.FAILED:
+        raise typer.Exit(1)
+
+
+def stop(
+    job: JobArgument,
+    wait: Annotated[bool, typer.Option(help="Wait until the job is Stopped.")] = True,
+    store: StoreOption = None,
+) -> None:
+    """Stop a running tuning job: its training jobs get SIGTERM, then SIGKILL after the grace period."""
+    from modeltune.controller import service
+    from modeltune.store import repository as repo
+
+    the_store = open_store(store)
+    state = service.stop(the_store, job)
+    console.print(f"Tuning job {job} is {state.status}.")
+    while wait and not state.terminal:
+        time.sleep(0.5)
+        state = repo.get_tuning_job(the_store, job)
+    if wait:
+        console.print(f"Tuning job {job} is {state.status}.")
+
+
+def resume(
+    job: JobArgument,
+    max_jobs: Annotated[int | None, typer.Option(help="New training-job budget (must exceed those run).")] = None,
+    detach: DetachOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Continue an ended or interrupted tuning job: same spec and seed, its history continues."""
+    from modeltune.controller import service
+
+    the_store = open_store(store)
+    service.resume(the_store, job, max_jobs)
+    _start(the_store, job, detach)
+
+
+def show_spec(job: JobArgument, store: StoreOption = None) -> None:
+    """Print a tuning job's spec as YAML, ready to edit and pass to 'modeltune run'."""
+    import yaml
+
+    from modeltune.spec import TuningJobSpec
+    from modeltune.store import repository as repo
+
+    stored = repo.get_tuning_job(open_store(store), job).spec
+    spec = TuningJobSpec.model_validate(stored).model_dump(mode="json")
+    sys.stdout.write(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+
+
+def delete(
+    job: JobArgument,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Delete an ended tuning job, its training jobs' records, logs and model folders."""
+    from modeltune.controller import service
+
+    if not yes and not typer.confirm(f"Delete tuning job {job} with its logs and models?"):
+        raise typer.Abort()
+    service.delete(open_store(store), job)
+    console.print(f"Deleted tuning job {job}.")

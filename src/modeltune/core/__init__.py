@@ -1,0 +1,33 @@
+"""The words every layer shares: statuses, names, the objective's direction, and the records of training jobs.
+
+Everything else in modeltune imports these; this package imports nothing of modeltune.
+"""
+
+from modeltune.core.names import EarlyStoppingType, StrategyName, WarmStartType
+from modeltune.core.objective import ObjectiveType, best_training_job
+from modeltune.core.records import MetricValue, Observation, utcnow
+from modeltune.core.status import (
+    RUNNING_TRAINING,
+    SCORED_TRAINING,
+    TERMINAL_TRAINING,
+    TERMINAL_TUNING,
+    TrainingJobStatus,
+    TuningJobStatus,
+)
+
+__all__ = [
+    "RUNNING_TRAINING",
+    "SCORED_TRAINING",
+    "TERMINAL_TRAINING",
+    "TERMINAL_TUNING",
+    "EarlyStoppingType",
+    "MetricValue",
+    "ObjectiveType",
+    "Observation",
+    "StrategyName",
+    "TrainingJobStatus",
+    "TuningJobStatus",
+    "WarmStartType",
+    "best_training_job",
+    "utcnow",
+]
