@@ -14,10 +14,10 @@ import numpy as np
 
 from benchmarks.early_stopping.problems import Problem
 from benchmarks.early_stopping.tuners import ModeltuneTuner, Tuner, hyperband_settings
+from modeltune.core import Observation
 from modeltune.stopping import MedianStoppingRule, StopDecision, SuccessiveHalvingRule
 from modeltune.stopping.base import reached, value_at
 from modeltune.stopping.successive_halving import hyperband_weights, rungs
-from modeltune.core import Observation
 
 
 class ValueAtStepMedianRule(MedianStoppingRule):

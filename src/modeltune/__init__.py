@@ -23,6 +23,9 @@ _EXPORTS = {
     "DiscreteParameter": "modeltune.sdk",
     "WarmStartConfig": "modeltune.sdk",
     "WarmStartTypes": "modeltune.sdk",
+    "HyperbandStrategyConfig": "modeltune.sdk",
+    "StrategyConfig": "modeltune.sdk",
+    "TuningJobCompletionCriteriaConfig": "modeltune.sdk",
     "ModeltuneError": "modeltune.errors",
 }
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from modeltune.core import EarlyStoppingType, ObjectiveType, StrategyName, WarmStartType
 from modeltune.errors import ModeltuneError
 from modeltune.spec import TuningJobSpec, parse_spec
 from modeltune.store import Store
@@ -50,8 +51,60 @@ def DiscreteParameter(values: Sequence[float], scaling_type: str = "Auto") -> di
 class WarmStartTypes:
     """The warm-start types (SageMaker's ``WarmStartTypes``)."""
 
-    IDENTICAL_DATA_AND_ALGORITHM = "IdenticalDataAndAlgorithm"
-    TRANSFER_LEARNING = "TransferLearning"
+    IDENTICAL_DATA_AND_ALGORITHM = WarmStartType.IDENTICAL_DATA_AND_ALGORITHM
+    TRANSFER_LEARNING = WarmStartType.TRANSFER_LEARNING
+
+
+class HyperbandStrategyConfig:
+    """Hyperband's resources in steps (SageMaker's ``HyperbandStrategyConfig``).
+
+    Args:
+        min_resource: steps (e.g. epochs) of the smallest rung.
+        max_resource: steps after which a training job is complete.
+    """
+
+    def __init__(self, min_resource: float, max_resource: float):
+        self.min_resource = min_resource
+        self.max_resource = max_resource
+
+
+class StrategyConfig:
+    """Settings of the strategy (SageMaker's ``StrategyConfig``): Hyperband's resources."""
+
+    def __init__(self, hyperband_strategy_config: HyperbandStrategyConfig):
+        self.hyperband_strategy_config = hyperband_strategy_config
+
+
+class TuningJobCompletionCriteriaConfig:
+    """When a tuning job may end before its budget is spent (SageMaker's ``TuningJobCompletionCriteriaConfig``).
+
+    Args:
+        max_number_training_jobs_not_improving: complete after this many training jobs without a new best.
+        complete_on_convergence: complete once the search has converged.
+        target_objective_metric_value: complete once a training job reaches this objective value.
+    """
+
+    def __init__(
+        self,
+        max_number_training_jobs_not_improving: int | None = None,
+        complete_on_convergence: bool | None = None,
+        target_objective_metric_value: float | None = None,
+    ):
+        self.max_number_training_jobs_not_improving = max_number_training_jobs_not_improving
+        self.complete_on_convergence = complete_on_convergence
+        self.target_objective_metric_value = target_objective_metric_value
+
+    def as_spec(self) -> dict[str, Any]:
+        """The spec's ``completion_criteria``."""
+        criteria: dict[str, Any] = {"target_objective_value": self.target_objective_metric_value}
+        if self.max_number_training_jobs_not_improving is not None:
+            criteria["best_objective_not_improving"] = {
+                "max_number_of_training_jobs_not_improving": self.max_number_training_jobs_not_improving
+            }
+        if self.complete_on_convergence is not None:
+            enabled = "Enabled" if self.complete_on_convergence else "Disabled"
+            criteria["convergence_detected"] = {"complete_on_convergence": enabled}
+        return criteria
 
 
 class WarmStartConfig:
@@ -124,7 +177,7 @@ class HyperparameterTuner:
         objective_metric_name: the metric to optimise (must be in the metric definitions).
         hyperparameter_ranges: name -> ``ContinuousParameter(...)`` etc.
         metric_definitions: added to the estimator's.
-        strategy: ``"Bayesian"`` (default), ``"Random"`` or ``"Grid"``.
+        strategy: ``"Bayesian"`` (default), ``"Random"``, ``"Grid"`` or ``"Hyperband"``.
         objective_type: ``"Maximize"`` or ``"Minimize"``.
         max_jobs: training-job budget (default: the grid size for Grid, else 20).
         max_parallel_jobs: training jobs at once.
@@ -132,6 +185,9 @@ class HyperparameterTuner:
         random_seed: makes the search reproducible.
         base_tuning_job_name: prefix of generated job names.
         warm_start_config: parents to start from (``WarmStartConfig``).
+        strategy_config: Hyperband's resources (``StrategyConfig``); needed with ``strategy="Hyperband"``.
+        completion_criteria_config: when to end early (``TuningJobCompletionCriteriaConfig``).
+        early_stopping_type: ``"Off"`` (default) or ``"Auto"`` (the median rule).
         store: a ``Store`` or database URL; default: the embedded SQLite store.
     """
 
@@ -141,14 +197,17 @@ class HyperparameterTuner:
         objective_metric_name: str,
         hyperparameter_ranges: Mapping[str, Mapping[str, Any]],
         metric_definitions: Sequence[Mapping[str, str]] | None = None,
-        strategy: str = "Bayesian",
-        objective_type: str = "Maximize",
+        strategy: StrategyName | str = StrategyName.BAYESIAN,
+        objective_type: ObjectiveType | str = ObjectiveType.MAXIMIZE,
         max_jobs: int | None = None,
         max_parallel_jobs: int = 1,
         max_runtime_in_seconds: float | None = None,
         random_seed: int | None = None,
         base_tuning_job_name: str | None = None,
         warm_start_config: WarmStartConfig | None = None,
+        strategy_config: StrategyConfig | None = None,
+        completion_criteria_config: TuningJobCompletionCriteriaConfig | None = None,
+        early_stopping_type: EarlyStoppingType | str = EarlyStoppingType.OFF,
         store: Store | str | None = None,
     ):
         self.estimator = estimator
@@ -163,6 +222,9 @@ class HyperparameterTuner:
         self.random_seed = random_seed
         self.base_tuning_job_name = base_tuning_job_name or "tuning"
         self.warm_start_config = warm_start_config
+        self.strategy_config = strategy_config
+        self.completion_criteria_config = completion_criteria_config
+        self.early_stopping_type = early_stopping_type
         self.store = store if isinstance(store, Store) else Store(store)
         self.latest_tuning_job: str | None = None
 
@@ -173,14 +235,14 @@ class HyperparameterTuner:
             channels["training"] = inputs
         elif inputs:
             channels.update(inputs)
-        limits = {
+        limits: dict[str, Any] = {
             "max_parallel_jobs": self.max_parallel_jobs,
             "max_runtime_per_training_job": est.max_run,
             "max_runtime": self.max_runtime_in_seconds,
         }
         if self.max_jobs is not None:
             limits["max_jobs"] = self.max_jobs
-        data = {
+        data: dict[str, Any] = {
             "name": job_name,
             "training": {
                 "command": est.command,
@@ -195,7 +257,13 @@ class HyperparameterTuner:
             "strategy": self.strategy,
             "limits": limits,
             "random_seed": self.random_seed,
+            "early_stopping": self.early_stopping_type,
         }
+        if self.strategy_config is not None:
+            hyperband = self.strategy_config.hyperband_strategy_config
+            data["hyperband"] = {"min_resource": hyperband.min_resource, "max_resource": hyperband.max_resource}
+        if self.completion_criteria_config is not None:
+            data["completion_criteria"] = self.completion_criteria_config.as_spec()
         if self.warm_start_config is not None:
             data["warm_start"] = {"type": self.warm_start_config.type, "parents": self.warm_start_config.parents}
         return parse_spec(data, "HyperparameterTuner")

@@ -24,7 +24,8 @@ METRIC_PREFIX = "metric:"
 CURVE_COLUMNS = ["TuningJobName", "TrainingJobName", "TrainingJobStatus", "metric", "step", "value", "timestamp"]
 
 
-def _utc(moment: Any) -> pd.Timestamp:
+def _utc(moment: Any) -> Any:
+    """``moment`` as a UTC ``pd.Timestamp``, or ``NaT`` when there is none."""
     return pd.Timestamp(moment, tz="UTC") if moment else pd.NaT
 
 

@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from modeltune.analytics.progress import Progress
 from modeltune.controller.running_job import RunningJob
@@ -183,7 +184,7 @@ class Controller:
         for hyperparameters in suggestions:
             self._launch(hyperparameters)
 
-    def _launch(self, hyperparameters: dict) -> None:
+    def _launch(self, hyperparameters: dict[str, Any]) -> None:
         number = self._created() + 1
         name = f"{self.job.name}-{number:03d}"
         folder = self.store.jobs_folder() / self.job.name / name

@@ -121,6 +121,26 @@ class HyperbandSettings(_Model):
         return self
 
 
+class BestObjectiveNotImproving(_Model):
+    """Complete when the best objective has not improved for this many training jobs in a row."""
+
+    max_number_of_training_jobs_not_improving: int = Field(ge=3)
+
+
+class ConvergenceDetected(_Model):
+    """Complete when the search has converged (the rule is in ``controller.completion``)."""
+
+    complete_on_convergence: Literal["Enabled", "Disabled"] = "Enabled"
+
+
+class CompletionCriteria(_Model):
+    """When a tuning job may end before its budget is spent (SageMaker's TuningJobCompletionCriteria)."""
+
+    target_objective_value: float | None = None
+    best_objective_not_improving: BestObjectiveNotImproving | None = None
+    convergence_detected: ConvergenceDetected | None = None
+
+
 class WarmStart(_Model):
     """Start from the training jobs of up to five ended parent tuning jobs.
 
@@ -164,6 +184,7 @@ class TuningJobSpec(_Model):
     limits: Limits = Field(default_factory=Limits)
     random_seed: int | None = Field(default=None, ge=0)
     warm_start: WarmStart | None = None
+    completion_criteria: CompletionCriteria = Field(default_factory=CompletionCriteria)
 
     @field_validator("name")
     @classmethod

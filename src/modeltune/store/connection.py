@@ -206,6 +206,6 @@ class Store:
 def _first_line(exc: SQLAlchemyError) -> str:
     """The driver's message without its error-code tuple (PyMySQL's args are (code, message))."""
     orig = getattr(exc, "orig", exc)
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     text_ = args[1] if len(args) == 2 and isinstance(args[0], int) else str(orig)
     return str(text_).strip().splitlines()[0]

@@ -21,7 +21,7 @@ class RandomStrategy(Strategy):
         # Seeding by history length makes a restarted controller draw the same points.
         rng = np.random.default_rng([self.random_seed, len(history)])
         finite = self.space.size is not None
-        seen = {self.space.key(o.hyperparameters) for o in history} if finite else set()
+        seen: set[tuple[str, ...] | None] = {self.space.key(o.hyperparameters) for o in history} if finite else set()
         suggestions: list[dict[str, Any]] = []
         for _ in range(count):
             for _ in range(_MAX_DRAWS if finite else 1):

@@ -12,6 +12,7 @@ import pandas as pd
 from modeltune.analytics.dataframe import METRIC_PREFIX
 from modeltune.viz.encodings import (
     OBJECTIVE,
+    AnyChart,
     chart_data,
     field,
     job_color,
@@ -30,7 +31,7 @@ def curves_chart(
     statuses: Sequence[str] | None = None,
     width: int = 360,
     height: int = 220,
-) -> alt.LayerChart | alt.Chart:
+) -> AnyChart:
     """``value`` against ``step`` of ``metric`` for each training job; point shapes tell the job's status.
 
     ``statuses`` lists the statuses in the shape legend (default: those in the rows). Shows a message

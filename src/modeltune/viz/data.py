@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +46,7 @@ class ReportData:
 
     jobs: list[str]
     objective: str
-    objective_types: dict[str, str]
+    objective_types: dict[str, ObjectiveType]
     axes: list[Axis]
     trials: pd.DataFrame
     curves: pd.DataFrame = field(repr=False)
@@ -83,7 +83,7 @@ def resolve_jobs(tuning_jobs: Any, store: Store | str | None = None) -> list[tup
     return pairs
 
 
-def with_best_so_far(trials: pd.DataFrame, objective_types: dict[str, str]) -> pd.DataFrame:
+def with_best_so_far(trials: pd.DataFrame, objective_types: Mapping[str, str]) -> pd.DataFrame:
     """Add ``Scored`` and ``BestSoFar``: the best objective among each job's trials started up to this one."""
     frame = trials.copy()
     frame["Scored"] = frame["TrainingJobStatus"].isin(SCORED_TRAINING) & frame[OBJECTIVE].notna()
@@ -117,7 +117,10 @@ def load_report_data(pairs: Sequence[tuple[Store, str]]) -> ReportData:
     Raises:
         NotFoundError: a job is not in its store.
     """
-    jobs, types, ranges, metrics = [], {}, {}, []
+    jobs: list[str] = []
+    types: dict[str, ObjectiveType] = {}
+    ranges: dict[str, Range] = {}
+    metrics: list[str] = []
     trials, curves = [], []
     for store, name in pairs:
         spec = TuningJobSpec.model_validate(repo.get_tuning_job(store, name).spec)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import altair as alt
@@ -24,6 +24,8 @@ STATUS_SHAPES = {
     TrainingJobStatus.PENDING: "square",
 }
 UNSELECTED = "#d3d3d3"
+# What a chart function returns: Altair's layering and ``properties`` may give any of these.
+AnyChart = alt.Chart | alt.LayerChart | alt.FacetChart
 
 
 def chart_data(frame: pd.DataFrame) -> alt.InlineData:
@@ -65,18 +67,18 @@ def job_color(jobs: Sequence[str], highlight: Any = None) -> Any:
     return color if highlight is None else alt.condition(highlight, color, alt.value(UNSELECTED))
 
 
-def status_shape(statuses: Sequence[str] = tuple(STATUS_SHAPES)) -> alt.Shape:
+def status_shape(statuses: Iterable[str] = tuple(STATUS_SHAPES)) -> alt.Shape:
     """Shape by training-job status: circles completed, triangles stopped, crosses failed.
 
     Args:
         statuses: the statuses to show in the legend (those present in the data).
     """
-    domain = [s.value for s in STATUS_SHAPES if s in set(statuses)]
+    shown = [s for s in STATUS_SHAPES if s in set(statuses)]
     return alt.Shape(
         field="TrainingJobStatus",
         type="nominal",
         title="status",
-        scale=alt.Scale(domain=domain, range=[STATUS_SHAPES[s] for s in domain]),
+        scale=alt.Scale(domain=[s.value for s in shown], range=[STATUS_SHAPES[s] for s in shown]),
         legend=alt.Legend(orient="top"),
     )
 
@@ -93,14 +95,18 @@ def trial_tooltip(hyperparameters: Sequence[str], objective_label: str) -> list[
     ]
 
 
-def brush(name: str, encodings: Sequence[str] = ("x", "y")) -> Any:
+# Altair types encodings as a Literal of channel names; these are always "x" and/or "y".
+Encodings = Sequence[Any]
+
+
+def brush(name: str, encodings: Encodings = ("x", "y")) -> Any:
     """An interval selection drawn by dragging (without Shift); double-click clears it."""
     return alt.selection_interval(
         name=name, encodings=list(encodings), on=DRAG, translate=DRAG, zoom="wheel![!event.shiftKey]", empty=True
     )
 
 
-def zoom(name: str, encodings: Sequence[str] = ("x", "y")) -> Any:
+def zoom(name: str, encodings: Encodings = ("x", "y")) -> Any:
     """Scale binding: Shift + drag pans, Shift + wheel zooms, double-click resets."""
     return alt.selection_interval(
         name=name, bind="scales", encodings=list(encodings), translate=SHIFT_DRAG, zoom="wheel![event.shiftKey]"
@@ -111,7 +117,8 @@ def all_of(selections: Sequence[Any]) -> Any:
     """A predicate true where every selection holds (an empty brush holds everywhere); None for none."""
     if not selections:
         return None
-    return alt.LogicalAndPredicate(**{"and": [alt.ParameterPredicate(param=s.name, empty=True) for s in selections]})
+    predicates = [alt.ParameterPredicate(param=s.name, empty=True) for s in selections]
+    return alt.LogicalAndPredicate(**{"and": predicates})  # type: ignore[no-untyped-call]
 
 
 def message_chart(title: str, lines: Sequence[str] = (), width: int = 400, height: int = 80) -> alt.Chart:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from modeltune.viz.encodings import chart_data, message_chart
+from modeltune.viz.encodings import AnyChart, chart_data, message_chart
 
 
-def importance_chart(
-    importance: pd.DataFrame, width: int = 300, height: int | None = None
-) -> alt.LayerChart | alt.Chart:
+def importance_chart(importance: pd.DataFrame, width: int = 300, height: int | None = None) -> AnyChart:
     """Bars of ``importance`` per ``hyperparameter`` (a frame from ``analytics.importance``), largest on top."""
     if importance.empty:
         return message_chart(

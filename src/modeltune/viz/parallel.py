@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 
 from modeltune.viz.data import Axis
-from modeltune.viz.encodings import OBJECTIVE, chart_data, job_color, message_chart
+from modeltune.viz.encodings import OBJECTIVE, AnyChart, chart_data, job_color, message_chart
 
 PARALLEL_COLUMNS = ["TrainingJobName", "TuningJobName", "TrainingJobStatus", "axis", "order", "position", "label"]
 
@@ -51,7 +51,7 @@ def parallel_frame(trials: pd.DataFrame, axes: Sequence[Axis], objective_label: 
 
 def parallel_chart(
     long: pd.DataFrame, jobs: Sequence[str], highlight: Any = None, width: int = 560, height: int = 260
-) -> alt.LayerChart | alt.Chart:
+) -> AnyChart:
     """Lines across the axes of a ``parallel_frame``; the lowest and highest value of each axis are labelled."""
     if long.empty:
         return message_chart("Parallel coordinates", ["no completed training job yet"], width=width)

@@ -11,6 +11,7 @@ import pandas as pd
 from modeltune.core import TrainingJobStatus
 from modeltune.viz.encodings import (
     OBJECTIVE,
+    AnyChart,
     chart_data,
     job_color,
     message_chart,
@@ -31,7 +32,7 @@ def progress_chart(
     statuses: Sequence[str] | None = None,
     width: int = 520,
     height: int = 320,
-) -> alt.Chart | alt.LayerChart:
+) -> AnyChart:
     """Scatter of ``FinalObjectiveValue`` over ``TrainingStartTime`` plus a dashed best-so-far step line per job.
 
     Args:

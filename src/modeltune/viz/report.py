@@ -10,7 +10,7 @@ from modeltune.errors import ModeltuneError
 from modeltune.viz.curves import curves_chart, has_steps, last_value_chart
 from modeltune.viz.data import ReportData
 from modeltune.viz.distribution import density_chart
-from modeltune.viz.encodings import all_of, brush, message_chart, zoom
+from modeltune.viz.encodings import AnyChart, all_of, brush, message_chart, zoom
 from modeltune.viz.hyperparameters import hyperparameter_chart
 from modeltune.viz.importance import importance_chart
 from modeltune.viz.parallel import parallel_chart, parallel_frame
@@ -23,7 +23,7 @@ HELP = (
 )
 
 
-def _importance(data: ReportData) -> alt.Chart | alt.LayerChart:
+def _importance(data: ReportData) -> AnyChart:
     from modeltune.analytics.importance import importance_from_trials
 
     try:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy.special import erfcx, log_ndtr, ndtr
 
-from modeltune.strategies.bayesian.gp import GaussianProcess
+from modeltune.strategies.bayesian.gp import Posterior
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _HALF_LOG_PI_OVER_2 = 0.5 * math.log(math.pi / 2)
@@ -43,7 +43,7 @@ def _log1mexp(x: np.ndarray) -> np.ndarray:
 
 
 def log_expected_improvement(
-    gp: GaussianProcess, features: np.ndarray, best: float, gradient: bool = False
+    gp: Posterior, features: np.ndarray, best: float, gradient: bool = False
 ) -> tuple[np.ndarray, ...]:
     """Log EI below ``best`` at each row of ``features`` (m, f), for a GP of a loss.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,8 +31,8 @@ class _Axis:
     """How one range's position is snapped: ``kind`` is continuous, grid, fine or categorical."""
 
     kind: str
-    positions: np.ndarray | None = None  # grid: unit positions of the values, increasing
-    cuts: np.ndarray | None = None  # grid: position thresholds between consecutive values
+    positions: np.ndarray = field(default_factory=lambda: np.empty(0))  # grid: unit positions of the values
+    cuts: np.ndarray = field(default_factory=lambda: np.empty(0))  # grid: thresholds between consecutive values
     size: int = 0  # categorical: number of values; grid: number of values
 
 

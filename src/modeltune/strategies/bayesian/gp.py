@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
@@ -129,6 +130,17 @@ def fit_hyperparameters(
     return Hyperparameters(
         np.exp(best_theta[:n_groups]), math.exp(best_theta[n_groups]), math.exp(best_theta[n_groups + 1])
     )
+
+
+class Posterior(Protocol):
+    """What the acquisition needs of a model: its hyperparameters, predictions and fantasies."""
+
+    @property
+    def hyper(self) -> Hyperparameters: ...
+
+    def predict(self, xq: np.ndarray, gradient: bool = False) -> tuple[np.ndarray, ...]: ...
+
+    def condition(self, xq: np.ndarray, yq: np.ndarray, noise: float) -> Posterior: ...
 
 
 class GaussianProcess:

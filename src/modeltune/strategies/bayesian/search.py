@@ -122,7 +122,7 @@ def _discrete_step(
     """Each point takes its best single-coordinate move over the non-continuous ranges."""
     moves, owners = [], []
     for j in np.flatnonzero(~encoding.continuous):
-        choices = encoding.choices(j)
+        choices = encoding.choices(int(j))
         for i, point in enumerate(points):
             if len(choices) <= _MAX_SWEEP:
                 options = choices

@@ -15,7 +15,7 @@ from modeltune.space import SearchSpace
 from modeltune.strategies.base import Strategy
 from modeltune.strategies.bayesian.acquisition import log_expected_improvement
 from modeltune.strategies.bayesian.encoding import Encoding
-from modeltune.strategies.bayesian.gp import GaussianProcess, fit_hyperparameters
+from modeltune.strategies.bayesian.gp import GaussianProcess, Posterior, fit_hyperparameters
 from modeltune.strategies.bayesian.kernel import squared_distances
 from modeltune.strategies.bayesian.search import maximize
 from modeltune.strategies.bayesian.targets import gp_targets, subset
@@ -195,6 +195,8 @@ class _Model:
     ):
         self.encoding = encoding
         targets = gp_targets(losses)
+        if targets is None:
+            raise ValueError("the model needs at least one successful training job")
         features = encoding.features(points)
         groups = encoding.group_of_feature
         fit = subset(targets, _MAX_FIT, rng)
@@ -204,7 +206,7 @@ class _Model:
         worst = float(targets.max())
         hyper = fit_hyperparameters(features[fit], targets[fit], groups, encoding.dim, rng, runs, mean=worst)
         keep = subset(targets, _MAX_POSTERIOR, rng)
-        self.gp: GaussianProcess | ShiftedGP = GaussianProcess(features[keep], targets[keep], hyper, groups, mean=worst)
+        self.gp: Posterior = GaussianProcess(features[keep], targets[keep], hyper, groups, mean=worst)
         self.weight = 0.0
         if prior is not None and prior.gp is not None:
             shift = prior.mean(features)[0]
@@ -222,7 +224,7 @@ class _Model:
         mean = self.gp.predict(encoding.features(successes))[0]
         self.best = float(mean.min())
         self.anchors = successes[np.argsort(mean, kind="stable")[:_ANCHORS]]
-        if self.weight > 0:  # the parents' best regions are worth a local look too
+        if prior is not None and self.weight > 0:  # the parents' best regions are worth a local look too
             self.anchors = np.vstack([self.anchors, prior.seeds()])
         self.evaluated = points
         self.pending = np.empty((0, encoding.dim))
