@@ -57,7 +57,8 @@ BAD_SPECS = [
     (
         spec_with(objective={"metric": "accuracy", "type": "Maximize"}),
         "spec.yaml: objective metric 'accuracy' is not among the metric definitions (loss); add a definition for "
-        "it or pick one of those",
+        "it (without a regex if the training code reports it with modeltune.report or cloudml-hypertune) or pick "
+        "one of those",
     ),
     (
         spec_with(limits={"max_jobs": 2, "max_parallel_jobs": 3}),

@@ -125,7 +125,7 @@ def test_a_stop_request_stops_running_training_jobs_with_sigterm_then_sigkill(ho
     store = Store()
     job = service.submit(store, parse_spec(spec))
     controller = Controller(store, job.name)
-    logs = [home / "jobs" / "toy" / f"toy-00{n}" / "output.log" for n in (1, 2)]
+    logs = [store.jobs_folder() / "toy" / f"toy-00{n}" / "output.log" for n in (1, 2)]
 
     def stop_once_both_print() -> None:  # the SIGTERM handler is installed before the first line
         while not all(log.exists() and "loss" in log.read_text() for log in logs):

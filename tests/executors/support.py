@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from modeltune.executors import Executor, ExecutorEvent, LaunchRequest, LocalExecutor
+from modeltune.executors import Executor, ExecutorEvent, JobFiles, LaunchRequest, LocalExecutor
 
 # Every implementation of the Executor interface runs the same contract tests.
 EXECUTORS: dict[str, Callable[[], Executor]] = {"local": LocalExecutor}
@@ -25,7 +25,11 @@ class Jobs:
     def request(self, name: str, source: str, env: dict[str, str] | None = None) -> LaunchRequest:
         script = self.folder / f"{name}.py"
         script.write_text(textwrap.dedent(source))
-        return LaunchRequest(name, [sys.executable, str(script)], self.folder, env or {}, self.folder / f"{name}.log")
+        return LaunchRequest(self.files(name), [sys.executable, str(script)], self.folder, env or {})
+
+    def files(self, name: str) -> JobFiles:
+        """The log and control folder of job ``name``."""
+        return JobFiles(name, self.folder / f"{name}.log", self.folder / f"{name}.control")
 
     def launch(self, name: str, source: str, env: dict[str, str] | None = None) -> LaunchRequest:
         request = self.request(name, source, env)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
 from pathlib import Path
 
-from modeltune.executors import Executor, ExecutorEvent, LaunchRequest
+from modeltune.core import utcnow
+from modeltune.executors import Executor, JobFiles, LaunchRequest
 
 from .support import Jobs, process_alive
 
@@ -26,12 +28,13 @@ class TestExecutorContract:
         jobs.wait_line("live", "ready")
         assert jobs.exits("live") == []
         assert executor.running() == ["live"]
-        assert request.log_path.read_text() == "ready\n"  # written as it arrives, not at the end
+        assert request.files.log_path.read_text() == "ready\n"  # written as it arrives, not at the end
         Path(request.argv[1] + ".go").touch()
         exit_event = jobs.wait_exit("live")
-        assert exit_event == ExecutorEvent("live", line=None, exit_code=0, error=None)
+        assert (exit_event.is_exit, exit_event.exit_code, exit_event.error) == (True, 0, None)
+        assert exit_event.offset == len("ready\ndone\n") and exit_event.ended_at is not None
         assert jobs.lines("live") == ["ready", "done"]
-        assert request.log_path.read_text() == "ready\ndone\n"
+        assert request.files.log_path.read_text() == "ready\ndone\n"
         assert executor.running() == []
 
     def test_process_is_still_running_when_its_first_line_arrives(self, executor: Executor, jobs: Jobs) -> None:
@@ -56,7 +59,11 @@ class TestExecutorContract:
         )
         jobs.wait_exit("both")
         assert sorted(jobs.lines("both")) == ["no newline at the end", "to stderr", "to stdout"]
-        assert sorted(request.log_path.read_text().splitlines()) == ["no newline at the end", "to stderr", "to stdout"]
+        assert sorted(request.files.log_path.read_text().splitlines()) == [
+            "no newline at the end",
+            "to stderr",
+            "to stdout",
+        ]
 
     def test_exactly_one_exit_event_after_the_last_line(self, executor: Executor, jobs: Jobs) -> None:
         jobs.launch("lines", "import sys\nfor i in range(200):\n    print(f'line {i}')\nsys.exit(3)\n")
@@ -195,14 +202,24 @@ class TestExecutorContract:
         self, executor: Executor, jobs: Jobs, tmp_path: Path
     ) -> None:
         missing = tmp_path / "no-such-program"
-        request = LaunchRequest("broken", [str(missing), "--x", "1"], tmp_path, {}, tmp_path / "logs" / "broken.log")
-        assert executor.launch(request) is None
+        request = LaunchRequest(jobs.files("broken"), [str(missing), "--x", "1"], tmp_path, {})
+        executor.launch(request)
         exit_event = jobs.wait_exit("broken", timeout=5)
         assert exit_event.exit_code is None
         assert exit_event.error == f"could not start {str(missing)!r}: No such file or directory"
-        assert jobs.lines("broken") == []
-        assert request.log_path.read_text() == exit_event.error + "\n"
+        assert jobs.lines("broken") == [exit_event.error]  # also in the log, where the user looks
+        assert request.files.log_path.read_text() == exit_event.error + "\n"
         assert executor.running() == []
+
+    def test_a_missing_working_directory_gives_an_exit_event_with_an_error(
+        self, executor: Executor, jobs: Jobs, tmp_path: Path
+    ) -> None:
+        executor.launch(LaunchRequest(jobs.files("nowhere"), ["true"], tmp_path / "missing", {}))
+        exit_event = jobs.wait_exit("nowhere", timeout=5)
+        assert (
+            exit_event.error
+            == f"could not start the training job in {str(tmp_path / 'missing')!r}: No such file or directory"
+        )
 
     def test_a_file_that_is_not_executable_gives_an_exit_event_with_an_error(
         self, executor: Executor, jobs: Jobs, tmp_path: Path
@@ -210,7 +227,7 @@ class TestExecutorContract:
         script = tmp_path / "train.sh"
         script.write_text("#!/bin/sh\necho hi\n")
         script.chmod(0o644)
-        executor.launch(LaunchRequest("noexec", [str(script)], tmp_path, {}, tmp_path / "noexec.log"))
+        executor.launch(LaunchRequest(jobs.files("noexec"), [str(script)], tmp_path, {}))
         exit_event = jobs.wait_exit("noexec", timeout=5)
         assert exit_event.error == f"could not start {str(script)!r}: Permission denied"
 
@@ -242,15 +259,112 @@ class TestExecutorContract:
 
     def test_log_file_is_appended_to(self, jobs: Jobs) -> None:
         request = jobs.request("appender", "print('second run')\n")
-        request.log_path.write_text("first run\n")
+        request.files.log_path.write_text("first run\n")
         jobs.executor.launch(request)
         jobs.wait_exit("appender")
-        assert request.log_path.read_text() == "first run\nsecond run\n"
+        assert request.files.log_path.read_text() == "first run\nsecond run\n"
+        assert jobs.lines("appender") == ["second run"]
 
     def test_log_folder_is_created(self, executor: Executor, jobs: Jobs, tmp_path: Path) -> None:
         request = jobs.request("nested", "print('x')\n")
-        nested = LaunchRequest(request.name, request.argv, request.cwd, {}, tmp_path / "a" / "b" / "job.log")
-        executor.launch(nested)
+        files = JobFiles("nested", tmp_path / "a" / "b" / "job.log", tmp_path / "c")
+        executor.launch(LaunchRequest(files, request.argv, request.cwd, {}))
         jobs.wait_exit("nested")
-        assert nested.log_path.read_text() == "x\n"
+        assert files.log_path.read_text() == "x\n"
         assert os.path.isdir(tmp_path / "a" / "b")
+
+    def test_a_child_that_leaves_the_session_is_stopped_too(self, executor: Executor, jobs: Jobs) -> None:
+        jobs.launch(
+            "escaper",
+            """
+            import os, subprocess, sys, time
+            child = subprocess.Popen(
+                [sys.executable, "-c", "import os, time; os.setsid(); time.sleep(60)"], stdout=sys.stdout
+            )
+            print(child.pid, flush=True)
+            time.sleep(60)
+            """,
+        )
+        jobs.poll_until(lambda _: bool(jobs.lines("escaper")))
+        child_pid = int(jobs.lines("escaper")[0])
+        time.sleep(0.3)  # let the child call setsid
+        started = time.monotonic()
+        executor.stop("escaper", grace_seconds=1)
+        jobs.wait_exit("escaper", timeout=10)
+        while process_alive(child_pid) and time.monotonic() - started < 5:
+            time.sleep(0.05)
+        assert not process_alive(child_pid)
+        assert time.monotonic() - started < 1 + 1.5  # the grace period plus a second, and some slack
+
+    def test_a_daemon_left_behind_in_its_own_session_is_killed_when_the_job_exits(self, jobs: Jobs) -> None:
+        jobs.launch(
+            "daemoniser",
+            """
+            import subprocess, sys, time
+            code = "import os, time; os.setsid(); time.sleep(60)"
+            print(subprocess.Popen([sys.executable, "-c", code], stdout=sys.stdout).pid, flush=True)
+            time.sleep(0.5)  # the child has called setsid by now
+            """,
+        )
+        assert jobs.wait_exit("daemoniser", timeout=10).exit_code == 0
+        lines = jobs.lines("daemoniser")
+        deadline = time.monotonic() + 5
+        while lines and process_alive(int(lines[0])) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lines and not process_alive(int(lines[0]))
+
+
+class TestReattaching:
+    """Training jobs outlive the executor that launched them; a new one follows them on."""
+
+    def test_a_new_executor_follows_a_running_job_from_where_the_old_one_stopped(
+        self, executor: Executor, jobs: Jobs
+    ) -> None:
+        request = jobs.launch("long", WAIT_FOR_FILE)
+        jobs.wait_line("long", "ready")
+        offset = jobs.events[-1].offset
+        successor = type(executor)()
+        try:
+            assert successor.attach(request.files, offset)
+            Path(request.argv[1] + ".go").touch()
+            after = Jobs(successor, jobs.folder)
+            exit_event = after.wait_exit("long")
+            assert after.lines("long") == ["done"]
+            assert exit_event.exit_code == 0
+        finally:
+            successor.close()
+
+    def test_a_job_that_ended_while_nobody_followed_it_reports_its_rest_and_its_real_end(
+        self, executor: Executor, jobs: Jobs
+    ) -> None:
+        request = jobs.launch("brief", "import sys\nprint('one', flush=True)\nprint('two')\nsys.exit(4)\n")
+        deadline = time.monotonic() + 10
+        while not (request.files.control_dir / "exit.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        successor = type(executor)()
+        assert successor.attach(request.files, len("one\n"))
+        after = Jobs(successor, jobs.folder)
+        exit_event = after.wait_exit("brief")
+        assert after.lines("brief") == ["two"]
+        assert exit_event.exit_code == 4
+        assert exit_event.ended_at is not None and (utcnow() - exit_event.ended_at).total_seconds() >= 0.15
+
+    def test_a_job_whose_supervisor_was_killed_is_reported_lost_and_its_process_killed(
+        self, executor: Executor, jobs: Jobs
+    ) -> None:
+        request = jobs.launch("orphan", "import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n")
+        jobs.poll_until(lambda _: bool(jobs.lines("orphan")))
+        training_pid = int(jobs.lines("orphan")[0])
+        supervisor = json.loads((request.files.control_dir / "supervisor.json").read_text())["pid"]
+        os.kill(supervisor, signal.SIGKILL)
+        exit_event = jobs.wait_exit("orphan", timeout=10)
+        assert exit_event.exit_code is None and exit_event.error is not None and exit_event.error.startswith("lost:")
+        deadline = time.monotonic() + 5
+        while process_alive(training_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process_alive(training_pid)
+
+    def test_a_job_that_never_started_cannot_be_attached(self, executor: Executor, jobs: Jobs) -> None:
+        assert executor.attach(jobs.files("never"), 0) is False
+        assert executor.running() == []

@@ -55,11 +55,11 @@ def prepared(tmp_path: Path):  # type: ignore[no-untyped-def]
     (source / "train.py").write_text("print('hi')\n")
     spec = make_spec(source)
     output = tmp_path / "jobs" / "xgb-001"
-    request = prepare_launch(spec, "xgb-001", HPS, output, tmp_path / "jobs" / "xgb-001.log", trial_id=1)
+    request = prepare_launch(spec, "xgb-001", HPS, output, trial_id=1)
     return spec, output, request
 
 
-def test_config_files(prepared) -> None:  # type: ignore[no-untyped-def]
+def test_config_files(prepared, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, output, _ = prepared
     config = output / "input" / "config"
     assert json.loads((config / "hyperparameters.json").read_text()) == {
@@ -82,6 +82,9 @@ def test_config_files(prepared) -> None:  # type: ignore[no-untyped-def]
     }
     for folder in ("model", "output/data", "output/intermediate"):
         assert (output / folder).is_dir()
+    # Channels are where /opt/ml scripts look for them too.
+    assert (output / "input" / "data" / "train").resolve() == tmp_path / "code" / "data" / "train"
+    assert (output / "input" / "data" / "Validation").resolve() == tmp_path / "code" / "val"
 
 
 def test_environment(prepared, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -101,6 +104,9 @@ def test_environment(prepared, tmp_path: Path) -> None:  # type: ignore[no-untyp
     assert json.loads(env["SM_CHANNELS"]) == ["Validation", "train"]
     assert json.loads(env["SM_USER_ARGS"]) == request.argv[3:]
     assert env["TRAINING_JOB_NAME"] == "xgb-001"
+    assert env["SM_LOG_LEVEL"] == "20"
+    assert json.loads(env["SM_RESOURCE_CONFIG"])["current_host"] == "algo-1"
+    assert set(json.loads(env["SM_INPUT_DATA_CONFIG"])) == {"train", "Validation"}
     assert env["MODELTUNE_METRICS_FILE"] == str(output / "metrics.jsonl")
     assert env["CLOUD_ML_HP_METRIC_FILE"] == str(output / "hypertune" / "output.metrics")
     assert (output / "hypertune").is_dir()
@@ -117,7 +123,7 @@ def test_environment(prepared, tmp_path: Path) -> None:  # type: ignore[no-untyp
 
 
 def test_argv_and_working_directory(prepared, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _, _, request = prepared
+    _, output, request = prepared
     assert request.argv == [
         sys.executable,
         "train.py",
@@ -137,7 +143,7 @@ def test_argv_and_working_directory(prepared, tmp_path: Path) -> None:  # type: 
     ]
     assert request.cwd == tmp_path / "code"
     assert request.name == "xgb-001"
-    assert request.log_path == tmp_path / "jobs" / "xgb-001.log"
+    assert request.files.log_path == output / "output.log"
 
 
 def test_command_line_arguments_sorted_with_short_names() -> None:
@@ -155,7 +161,7 @@ def test_command_line_arguments_sorted_with_short_names() -> None:
 
 def test_spec_environment_is_added_and_wins(tmp_path: Path) -> None:
     spec = make_spec(tmp_path, environment={"OMP_NUM_THREADS": "1", "SM_NUM_GPUS": "2"})
-    request = prepare_launch(spec, "j", {}, tmp_path / "out", tmp_path / "j.log", trial_id=3)
+    request = prepare_launch(spec, "j", {}, tmp_path / "out", trial_id=3)
     assert request.env["OMP_NUM_THREADS"] == "1"
     assert request.env["SM_NUM_GPUS"] == "2"
     assert request.env["CLOUD_ML_TRIAL_ID"] == "3"
@@ -178,9 +184,7 @@ def test_program_on_path_is_kept(tmp_path: Path) -> None:
 
 def test_missing_program_in_source_dir_is_a_spec_error(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as exc_info:
-        prepare_launch(
-            make_spec(tmp_path, command=["./train.sh"]), "j", {}, tmp_path / "out", tmp_path / "j.log", trial_id=1
-        )
+        prepare_launch(make_spec(tmp_path, command=["./train.sh"]), "j", {}, tmp_path / "out", trial_id=1)
     assert str(exc_info.value) == f"training command './train.sh' does not exist in {tmp_path}; check training.command"
 
 
@@ -228,7 +232,7 @@ def test_a_sagemaker_script_mode_script_runs_unchanged(tmp_path: Path) -> None:
     source.mkdir()
     (source / "train.py").write_text(SAGEMAKER_SCRIPT)
     output = tmp_path / "jobs" / "xgb-001"
-    request = prepare_launch(make_spec(source), "xgb-001", HPS, output, tmp_path / "xgb-001.log", trial_id=1)
+    request = prepare_launch(make_spec(source), "xgb-001", HPS, output, trial_id=1)
     executor = LocalExecutor()
     jobs = Jobs(executor, tmp_path)
     executor.launch(request)

@@ -165,14 +165,27 @@ def test_hypertune_folder_instead_of_file_gives_nothing(tmp_path: Path) -> None:
     assert HypertuneFileReader(tmp_path).read_new() == []
 
 
-def test_hypertune_ignores_non_finite_values(tmp_path: Path) -> None:
+def test_hypertune_non_finite_values_are_read_for_the_caller_to_judge(tmp_path: Path) -> None:
     path = tmp_path / "output.metrics"
     writer = FakeHypertune(path)
     writer.report("loss", math.nan, global_step=1)
     writer.report("loss", math.inf, global_step=2)
     writer.report("loss", 0.5, global_step=3)
     values = HypertuneFileReader(path).read_new()
-    assert [(v.value, v.step) for v in values] == [(0.5, 3.0)]
+    assert [str(v.value) for v in values] == ["nan", "inf", "0.5"]
+
+
+def test_a_hypertune_reader_rebuilt_from_its_position_reads_only_newer_reports(tmp_path: Path) -> None:
+    path = tmp_path / "output.metrics"
+    writer = FakeHypertune(path)
+    writer.report("loss", 0.9, global_step=1)
+    first = HypertuneFileReader(path)
+    assert [v.value for v in first.read_new()] == [0.9]
+    writer.report("loss", 0.7, global_step=2)
+
+    rebuilt = HypertuneFileReader(path, first.last_timestamp)
+
+    assert [(v.value, v.step) for v in rebuilt.read_new()] == [(0.7, 2.0)]
 
 
 def test_hypertune_real_clock(tmp_path: Path) -> None:

@@ -67,12 +67,18 @@ def test_numbers_in_every_float_notation() -> None:
     assert all(type(v) is float for v in values)
 
 
-def test_non_numeric_and_non_finite_values_are_ignored_and_not_counted() -> None:
+def test_non_numeric_values_are_ignored_and_not_counted() -> None:
     p = parser(loss=r"loss=(\S+)")
-    for line in ["loss=abc", "loss=nan", "loss=NaN", "loss=inf", "loss=-Infinity", "loss=1.2.3"]:
+    for line in ["loss=abc", "loss=1.2.3", "loss="]:
         assert p.feed(line) == []
     [value] = p.feed("loss=0.25")
     assert (value.value, value.step) == (0.25, 1)
+
+
+def test_nan_and_infinities_are_values_for_the_caller_to_judge() -> None:
+    p = parser(loss=r"loss=(\S+)")
+    values = [v for line in ["loss=nan", "loss=NaN", "loss=inf", "loss=-Infinity"] for v in p.feed(line)]
+    assert [(str(v.value), v.step) for v in values] == [("nan", 1), ("nan", 2), ("inf", 3), ("-inf", 4)]
 
 
 def test_value_group_that_did_not_participate_is_ignored() -> None:

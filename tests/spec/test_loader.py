@@ -266,7 +266,8 @@ def test_regex_with_a_step_group_and_a_value_group_is_accepted() -> None:
 def test_objective_metric_not_among_the_definitions() -> None:
     assert message(spec_with(lambda d: d["objective"].update(metric="validation:acc"))) == (
         "tune.yaml: objective metric 'validation:acc' is not among the metric definitions "
-        "(validation:auc, train:loss); add a definition for it or pick one of those"
+        "(validation:auc, train:loss); add a definition for it (without a regex if the training code reports it "
+        "with modeltune.report or cloudml-hypertune) or pick one of those"
     )
 
 
@@ -294,12 +295,19 @@ def test_grid_with_continuous_range_lacking_grid_points() -> None:
     [
         (lambda d: d.pop("objective"), "objective"),
         (lambda d: d["training"].pop("command"), "training.command"),
-        (lambda d: d["training"].pop("metric_definitions"), "training.metric_definitions"),
         (lambda d: d["ranges"]["eta"].pop("max"), "ranges.eta.max"),
     ],
 )
 def test_missing_required_field(change: Any, field: str) -> None:
     assert message(spec_with(change)) == f"tune.yaml: {field} is required but missing"
+
+
+def test_metric_definitions_are_optional_when_the_code_reports_the_objective() -> None:
+    spec = parse_spec(spec_with(lambda d: d["training"].pop("metric_definitions")))
+    assert spec.training.metric_definitions == []
+    declared = spec_with(lambda d: d["training"]["metric_definitions"].append({"name": "validation:acc"}))
+    declared["objective"]["metric"] = "validation:acc"
+    assert parse_spec(declared).training.metric_definitions[-1].regex is None
 
 
 def test_unknown_range_type() -> None:

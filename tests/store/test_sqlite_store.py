@@ -137,7 +137,7 @@ def test_default_location_is_modeltune_home(tmp_path: Path, monkeypatch: pytest.
     store = Store()
     repository.create_tuning_job(store, "t", {})
     assert (tmp_path / "mt-home" / "modeltune.db").is_file()
-    assert store.jobs_folder() == tmp_path / "mt-home" / "jobs"
+    assert store.jobs_folder() == tmp_path / "mt-home" / "jobs" / store.id
     store.dispose()
 
 

@@ -115,11 +115,12 @@ def stop(
     the_store = open_store(store)
     state = service.stop(the_store, job)
     console.print(f"Tuning job {job} is {state.status}.")
-    while wait and not state.terminal:
+    if not wait or state.terminal:
+        return
+    while not state.terminal:
         time.sleep(0.5)
         state = repo.get_tuning_job(the_store, job)
-    if wait:
-        console.print(f"Tuning job {job} is {state.status}.")
+    console.print(f"Tuning job {job} is {state.status}.")
 
 
 def resume(

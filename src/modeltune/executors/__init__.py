@@ -1,6 +1,6 @@
 """Where training jobs run: the executor interface and the local-process executor."""
 
-from modeltune.executors.base import Executor, ExecutorEvent, LaunchRequest
+from modeltune.executors.base import Executor, ExecutorEvent, JobFiles, LaunchRequest
 from modeltune.executors.local import LocalExecutor
 
-__all__ = ["Executor", "ExecutorEvent", "LaunchRequest", "LocalExecutor"]
+__all__ = ["Executor", "ExecutorEvent", "JobFiles", "LaunchRequest", "LocalExecutor"]

@@ -5,12 +5,15 @@ Folder layout of one training job (``output_dir``), as under ``/opt/ml`` in Sage
     input/config/hyperparameters.json   name -> value as a string
     input/config/inputdataconfig.json   one entry per channel
     input/config/resourceconfig.json    current_host, hosts
+    input/data/<channel>                a link to each channel's folder
     model/                              SM_MODEL_DIR
     output/                             SM_OUTPUT_DIR (a ``failure`` file here gives the failure reason)
     output/data/                        SM_OUTPUT_DATA_DIR
     output/intermediate/                SM_OUTPUT_INTERMEDIATE_DIR
     metrics.jsonl                       MODELTUNE_METRICS_FILE (``modeltune.report``)
     hypertune/output.metrics            CLOUD_ML_HP_METRIC_FILE (cloudml-hypertune)
+    output.log                          stdout and stderr
+    supervisor.json, exit.json          the supervisor's control files (see ``supervisor``)
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from modeltune.errors import SpecError
-from modeltune.executors.base import LaunchRequest
-from modeltune.metrics.report import METRICS_FILE_VARIABLE
+from modeltune.executors.base import JobFiles, LaunchRequest
+from modeltune.metrics.report import METRICS_FILE, METRICS_FILE_VARIABLE
 from modeltune.spec import TuningJobSpec
 
 # Commands that mean "the Python running modeltune", so a venv need not be activated.
 _PYTHON_NAMES = {"python", "python3", f"python3.{sys.version_info.minor}"}
 HOST = "algo-1"
+# The training job's stdout and stderr, in its folder.
+LOG_FILE = "output.log"
 
 
 def resolve_command(command: list[str], source_dir: str) -> list[str]:
@@ -67,10 +72,9 @@ def prepare_launch(
     training_job_name: str,
     hyperparameters: Mapping[str, Any],
     output_dir: Path,
-    log_path: Path,
     trial_id: int,
 ) -> LaunchRequest:
-    """Create the training job's folders and files, and the request that starts it."""
+    """Create the training job's folders and files in ``output_dir``, and the request that starts it."""
     config_dir = output_dir / "input" / "config"
     model_dir, out_dir = output_dir / "model", output_dir / "output"
     for folder in (config_dir, model_dir, out_dir / "data", out_dir / "intermediate", output_dir / "hypertune"):
@@ -81,21 +85,19 @@ def prepare_launch(
     hps_file = {**hps_as_text, "_tuning_objective_metric": spec.objective.metric}
     (config_dir / "hyperparameters.json").write_text(json.dumps(hps_file, indent=2, sort_keys=True))
     channels = dict(training.channels)
-    (config_dir / "inputdataconfig.json").write_text(
-        json.dumps(
-            {
-                name: {"TrainingInputMode": "File", "ContentType": "", "S3DistributionType": "FullyReplicated"}
-                for name in channels
-            },
-            indent=2,
-        )
-    )
+    input_data_config = {
+        name: {"TrainingInputMode": "File", "ContentType": "", "S3DistributionType": "FullyReplicated"}
+        for name in channels
+    }
+    (config_dir / "inputdataconfig.json").write_text(json.dumps(input_data_config, indent=2))
     resource = {"current_host": HOST, "hosts": [HOST], "network_interface_name": "lo"}
     (config_dir / "resourceconfig.json").write_text(json.dumps(resource, indent=2))
+    _link_channels(output_dir / "input" / "data", channels)
 
     user_args = command_line_arguments(all_hps)
     env = {
         "TRAINING_JOB_NAME": training_job_name,
+        "SM_LOG_LEVEL": "20",
         "SM_HPS": json.dumps(all_hps, sort_keys=True),
         "SM_USER_ARGS": json.dumps(user_args),
         "SM_MODEL_DIR": str(model_dir),
@@ -105,11 +107,13 @@ def prepare_launch(
         "SM_OUTPUT_DATA_DIR": str(out_dir / "data"),
         "SM_OUTPUT_INTERMEDIATE_DIR": str(out_dir / "intermediate"),
         "SM_CHANNELS": json.dumps(sorted(channels)),
+        "SM_INPUT_DATA_CONFIG": json.dumps(input_data_config, sort_keys=True),
+        "SM_RESOURCE_CONFIG": json.dumps(resource, sort_keys=True),
         "SM_CURRENT_HOST": HOST,
         "SM_HOSTS": json.dumps([HOST]),
         "SM_NUM_CPUS": str(os.cpu_count() or 1),
         "SM_NUM_GPUS": "0",
-        METRICS_FILE_VARIABLE: str(output_dir / "metrics.jsonl"),
+        METRICS_FILE_VARIABLE: str(output_dir / METRICS_FILE),
         "CLOUD_ML_HP_METRIC_FILE": str(output_dir / "hypertune" / "output.metrics"),
         "CLOUD_ML_TRIAL_ID": str(trial_id),
         "TF_CONFIG": json.dumps({"task": {"type": "master", "index": 0, "trial": str(trial_id)}}),
@@ -133,7 +137,18 @@ def prepare_launch(
     )
     env.update(training.environment)
     argv = resolve_command(training.command, training.source_dir) + user_args
-    return LaunchRequest(training_job_name, argv, Path(training.source_dir), env, log_path)
+    files = JobFiles(training_job_name, output_dir / LOG_FILE, output_dir)
+    return LaunchRequest(files, argv, Path(training.source_dir), env)
+
+
+def _link_channels(data_dir: Path, channels: Mapping[str, str]) -> None:
+    """``input/data/<channel>`` as a link to each channel's folder, where ``/opt/ml`` scripts look."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name, path in channels.items():
+        link = data_dir / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(path, target_is_directory=True)
 
 
 def failure_file_reason(output_dir: Path) -> str | None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from modeltune.core import MetricValue, utcnow
 from modeltune.spec import MetricDefinition
@@ -13,26 +12,31 @@ from modeltune.spec import MetricDefinition
 class LogMetricParser:
     """Applies every metric regex to every line of one training job's log.
 
-    Each match is one value. Its step is the ``step`` named group when the regex
-    has one, else a per-metric counter starting at 1, so that repeated lines (one
-    per epoch, typically) form a learning curve.
+    Each match that reads as a number is one value (NaN and infinities included;
+    what to do with those is the caller's decision). Its step is the ``step`` named
+    group when the regex has one, else a per-metric counter starting at 1, so that
+    repeated lines (one per epoch, typically) form a learning curve.
+
+    Args:
+        definitions: the metric definitions; those without a regex are skipped.
+        counts: values counted per metric so far (to continue a log read earlier).
     """
 
-    def __init__(self, definitions: Sequence[MetricDefinition]):
-        self._patterns = [(d.name, re.compile(d.regex)) for d in definitions]
-        self._counts: dict[str, int] = {}
+    def __init__(self, definitions: Sequence[MetricDefinition], counts: Mapping[str, int] | None = None):
+        self._patterns = [(d.name, re.compile(d.regex)) for d in definitions if d.regex is not None]
+        self.counts: dict[str, int] = dict(counts or {})
 
     def feed(self, line: str) -> list[MetricValue]:
         """The metric values found in one log line."""
         found: list[MetricValue] = []
         for name, pattern in self._patterns:
             for match in pattern.finditer(line):
-                value = _number(_value_group(match))
+                value = number(_value_group(match))
                 if value is None:
                     continue
-                self._counts[name] = self._counts.get(name, 0) + 1
-                step = _number(match.group("step")) if "step" in pattern.groupindex else None
-                found.append(MetricValue(name, value, self._counts[name] if step is None else step, utcnow()))
+                self.counts[name] = self.counts.get(name, 0) + 1
+                step = number(match.group("step")) if "step" in pattern.groupindex else None
+                found.append(MetricValue(name, value, self.counts[name] if step is None else step, utcnow()))
         return found
 
 
@@ -44,9 +48,11 @@ def _value_group(match: re.Match[str]) -> str | None:
     return None
 
 
-def _number(text: str | None) -> float | None:
-    try:
-        value = float(text) if text is not None else None
-    except ValueError:
+def number(text: object) -> float | None:
+    """``text`` as a float (NaN and infinities included), or None when it is not a number."""
+    if text is None or isinstance(text, bool):
         return None
-    return value if value is not None and math.isfinite(value) else None
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
 
 METRICS_FILE_VARIABLE = "MODELTUNE_METRICS_FILE"
+# Its name in the training job's folder.
+METRICS_FILE = "metrics.jsonl"
 
 
 def report(step: float | None = None, **metrics: float) -> None:
@@ -22,18 +23,18 @@ def report(step: float | None = None, **metrics: float) -> None:
     Args:
         step: the step (e.g. epoch) of these values; when None, each metric's
             values are numbered 1, 2, 3, ...
-        **metrics: metric name -> finite number.
+        **metrics: metric name -> number. NaN and infinities are reported too: a
+            training job whose last objective value is not finite fails, and other
+            non-finite values are left out of its curves.
 
     Raises:
-        ValueError: if a value is not a finite number.
+        ValueError: if a value is not a number.
     """
     now = time.time()
-    lines = []
-    for name, value in metrics.items():
-        number = float(value)
-        if not math.isfinite(number):
-            raise ValueError(f"metric {name!r} must be a finite number, got {value!r}")
-        lines.append(json.dumps({"name": name, "value": number, "step": step, "timestamp": now}))
+    lines = [
+        json.dumps({"name": name, "value": float(value), "step": step, "timestamp": now})
+        for name, value in metrics.items()
+    ]
     path = os.environ.get(METRICS_FILE_VARIABLE)
     if not path:
         print(" ".join(f"{n}={float(v):g}" for n, v in metrics.items()), file=sys.stderr)

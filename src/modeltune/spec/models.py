@@ -24,15 +24,18 @@ class _Model(BaseModel):
 class MetricDefinition(_Model):
     """A metric read from the training job's log: a regex with one capture group for the value.
 
-    An optional named group ``(?P<step>...)`` gives the step explicitly.
+    An optional named group ``(?P<step>...)`` gives the step explicitly. Without a regex the
+    metric is one the training code reports itself (``modeltune.report`` or cloudml-hypertune).
     """
 
     name: str = Field(min_length=1)
-    regex: str
+    regex: str | None = None
 
     @field_validator("regex")
     @classmethod
-    def _check_regex(cls, regex: str) -> str:
+    def _check_regex(cls, regex: str | None) -> str | None:
+        if regex is None:
+            return None
         try:
             compiled = re.compile(regex)
         except re.error as exc:
@@ -52,10 +55,12 @@ class TrainingSpec(_Model):
     command: list[str] = Field(min_length=1)
     source_dir: str = "."
     static_hyperparameters: dict[str, StaticValue] = Field(default_factory=dict)
-    metric_definitions: list[MetricDefinition] = Field(min_length=1)
+    metric_definitions: list[MetricDefinition] = Field(default_factory=list)
     channels: dict[str, str] = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)
     stop_grace_seconds: float = Field(default=30.0, ge=0)
+    # SageMaker's RetryStrategy.MaximumRetryAttempts: runs again after failures that are not the code's fault.
+    max_retry_attempts: int = Field(default=0, ge=0, le=30)
 
     @field_validator("command", mode="before")
     @classmethod
@@ -88,6 +93,7 @@ class Limits(_Model):
     max_runtime_per_training_job: float | None = Field(default=None, gt=0)
     max_runtime: float | None = Field(default=None, gt=0)
     max_total_training_jobs: int = Field(default=500, ge=1)
+    max_failed_jobs: int | None = Field(default=None, ge=1)
 
 
 class EarlyStopping(_Model):
@@ -199,10 +205,11 @@ class TuningJobSpec(_Model):
     @model_validator(mode="after")
     def _check_consistency(self) -> TuningJobSpec:
         metric_names = [m.name for m in self.training.metric_definitions]
-        if self.objective.metric not in metric_names:
+        if metric_names and self.objective.metric not in metric_names:
             raise ValueError(
                 f"objective metric {self.objective.metric!r} is not among the metric definitions "
-                f"({', '.join(metric_names)}); add a definition for it or pick one of those"
+                f"({', '.join(metric_names)}); add a definition for it (without a regex if the training code "
+                "reports it with modeltune.report or cloudml-hypertune) or pick one of those"
             )
         clash = sorted(set(self.ranges) & set(self.training.static_hyperparameters))
         if clash:

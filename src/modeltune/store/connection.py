@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modeltune.errors import StoreError
-from modeltune.store.schema import SCHEMA_REVISION
+from modeltune.store.schema import SCHEMA_REVISION, StoreInfoRow
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Seconds a writer waits for another process's write transaction before giving up.
@@ -113,6 +113,7 @@ class Store:
 
     def __init__(self, url: str | None = None, home: Path | str | None = None):
         self.home = Path(home).expanduser() if home else default_home()
+        self._id: str | None = None
         self.url = resolve_store_url(url, self.home)
         try:
             backend = make_url(self.url).get_backend_name()
@@ -198,9 +199,20 @@ class Store:
         self._read_engine.dispose()
         self._write_engine.dispose()
 
+    @property
+    def id(self) -> str:
+        """The store's unique id (made with its schema)."""
+        if self._id is None:
+            with self.read() as session:
+                self._id = session.scalar(select(StoreInfoRow.value).where(StoreInfoRow.key == "store_id"))
+            if self._id is None:
+                raise StoreError(f"the store {self.safe_url} has no id; it was not created by modeltune")
+        return self._id
+
     def jobs_folder(self) -> Path:
-        """Where training jobs' logs and outputs go."""
-        return self.home / "jobs"
+        """Where this store's training jobs keep their logs and outputs: a folder of the home per store,
+        so stores that share a home never share files."""
+        return self.home / "jobs" / self.id
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -14,91 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
 from modeltune.store.connection import Store
+from modeltune.store.records import TrainingJob, TuningJob
 from modeltune.store.schema import MetricValueRow, TrainingJobRow, TuningJobRow
-
-
-@dataclass(frozen=True)
-class TuningJob:
-    """A tuning job as stored."""
-
-    id: int
-    name: str
-    spec: dict[str, Any]
-    status: TuningJobStatus
-    status_reason: str | None
-    created_at: datetime
-    ended_at: datetime | None
-    heartbeat_at: datetime | None
-    controller_pid: int | None
-    controller_host: str | None
-
-    @property
-    def terminal(self) -> bool:
-        """True once the job is Completed, Failed or Stopped."""
-        return self.status.terminal
-
-
-@dataclass(frozen=True)
-class TrainingJob:
-    """A training job as stored."""
-
-    id: int
-    tuning_job_id: int
-    number: int
-    name: str
-    status: TrainingJobStatus
-    hyperparameters: dict[str, Any]
-    final_objective: float | None
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
-    exit_code: int | None
-    status_reason: str | None
-    log_path: str
-    output_dir: str
-    pid: int | None
-
-    @property
-    def elapsed_seconds(self) -> float | None:
-        """Wall time from start to end (or None while it has not ended)."""
-        if self.started_at is None or self.ended_at is None:
-            return None
-        return (self.ended_at - self.started_at).total_seconds()
-
-
-def _tuning_job(row: TuningJobRow) -> TuningJob:
-    return TuningJob(
-        id=row.id,
-        name=row.name,
-        spec=row.spec,
-        status=TuningJobStatus(row.status),
-        status_reason=row.status_reason,
-        created_at=row.created_at,
-        ended_at=row.ended_at,
-        heartbeat_at=row.heartbeat_at,
-        controller_pid=row.controller_pid,
-        controller_host=row.controller_host,
-    )
-
-
-def _training_job(row: TrainingJobRow) -> TrainingJob:
-    return TrainingJob(
-        id=row.id,
-        tuning_job_id=row.tuning_job_id,
-        number=row.number,
-        name=row.name,
-        status=TrainingJobStatus(row.status),
-        hyperparameters=row.hyperparameters,
-        final_objective=row.final_objective,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        exit_code=row.exit_code,
-        status_reason=row.status_reason,
-        log_path=row.log_path,
-        output_dir=row.output_dir,
-        pid=row.pid,
-    )
 
 
 def create_tuning_job(store: Store, name: str, spec: dict[str, Any]) -> TuningJob:
@@ -108,7 +23,7 @@ def create_tuning_job(store: Store, name: str, spec: dict[str, Any]) -> TuningJo
         with store.write() as session:
             session.add(row)
             session.flush()
-            return _tuning_job(row)
+            return TuningJob.of(row)
     except IntegrityError:
         raise ConflictError(
             f"a tuning job named {name!r} already exists in the store; choose a new name (e.g. --name {name}-2)"
@@ -120,7 +35,7 @@ def get_tuning_job(store: Store, name: str) -> TuningJob:
     with store.read() as session:
         row = session.scalars(select(TuningJobRow).where(TuningJobRow.name == name)).first()
         if row is not None:
-            return _tuning_job(row)
+            return TuningJob.of(row)
         names = list(session.scalars(select(TuningJobRow.name)))
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else "; 'modeltune list' shows the tuning jobs"
@@ -131,7 +46,7 @@ def list_tuning_jobs(store: Store) -> list[TuningJob]:
     """Every tuning job, newest first."""
     with store.read() as session:
         rows = session.scalars(select(TuningJobRow).order_by(TuningJobRow.created_at.desc(), TuningJobRow.id.desc()))
-        return [_tuning_job(r) for r in rows]
+        return [TuningJob.of(r) for r in rows]
 
 
 def update_tuning_job(store: Store, job_id: int, **fields: Any) -> None:
@@ -159,14 +74,12 @@ def delete_tuning_job(store: Store, job_id: int) -> None:
 
 
 def count_training_jobs(store: Store, tuning_job_id: int) -> int:
-    """How many training jobs a tuning job has created."""
+    """How many training jobs a tuning job has created, retries not counted (they count toward no budget)."""
     with store.read() as session:
-        return (
-            session.scalar(
-                select(func.count()).select_from(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id)
-            )
-            or 0
+        query = select(func.count()).where(
+            TrainingJobRow.tuning_job_id == tuning_job_id, TrainingJobRow.retry_of.is_(None)
         )
+        return session.scalar(query) or 0
 
 
 def add_training_job(
@@ -177,8 +90,9 @@ def add_training_job(
     hyperparameters: dict[str, Any],
     log_path: str,
     output_dir: str,
+    retry_of: int | None = None,
 ) -> TrainingJob:
-    """Store a new training job in status Pending."""
+    """Store a new training job in status Pending (``retry_of``: the id of the training job it retries)."""
     row = TrainingJobRow(
         tuning_job_id=tuning_job_id,
         number=number,
@@ -188,11 +102,12 @@ def add_training_job(
         created_at=utcnow(),
         log_path=log_path,
         output_dir=output_dir,
+        retry_of=retry_of,
     )
     with store.write() as session:
         session.add(row)
         session.flush()
-        return _training_job(row)
+        return TrainingJob.of(row)
 
 
 def update_training_job(store: Store, training_job_id: int, **fields: Any) -> None:
@@ -207,7 +122,7 @@ def list_training_jobs(store: Store, tuning_job_id: int) -> list[TrainingJob]:
         rows = session.scalars(
             select(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id).order_by(TrainingJobRow.number)
         )
-        return [_training_job(r) for r in rows]
+        return [TrainingJob.of(r) for r in rows]
 
 
 def get_training_job(store: Store, tuning_job: TuningJob, name: str) -> TrainingJob:
@@ -230,6 +145,19 @@ def add_metric_values(store: Store, values: Iterable[tuple[int, MetricValue]]) -
     if rows:
         with store.write() as session:
             session.add_all(rows)
+
+
+def record_progress(store: Store, training_job_id: int, values: Sequence[MetricValue], cursor: dict[str, Any]) -> None:
+    """Store a training job's new metric values with how far its files have been read, in one transaction,
+    so that a restarted reader continues exactly where the stored values end."""
+    with store.write() as session:
+        session.add_all(
+            MetricValueRow(
+                training_job_id=training_job_id, name=v.name, value=v.value, step=v.step, timestamp=v.timestamp
+            )
+            for v in values
+        )
+        session.execute(update(TrainingJobRow).where(TrainingJobRow.id == training_job_id).values(cursor=cursor))
 
 
 def metric_values(store: Store, training_job_ids: Sequence[int]) -> dict[int, list[MetricValue]]:

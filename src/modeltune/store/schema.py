@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # The Alembic revision these tables match (the newest file in migrations/versions).
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 # MySQL's DATETIME drops fractions of a second unless asked to keep them.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
@@ -41,6 +41,13 @@ class TuningJobRow(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp)
     controller_pid: Mapped[int | None] = mapped_column(Integer)
     controller_host: Mapped[str | None] = mapped_column(String(255))
+    # The controller's lease: one controller per tuning job (see repository.take_lease).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Active time: seconds of earlier controller runs, and when the current run started.
+    run_seconds: Mapped[float] = mapped_column(Double, default=0.0)
+    run_started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    completion_details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TrainingJobRow(Base):
@@ -62,6 +69,25 @@ class TrainingJobRow(Base):
     log_path: Mapped[str] = mapped_column(Text)
     output_dir: Mapped[str] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    # How far its log and metric files have been read (metric values up to there are stored).
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A requested stop survives a controller restart: why, and the status the job then ends with.
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    stop_status: Mapped[str | None] = mapped_column(String(16))
+    # The training job this one retries (same hyperparameters), if any; and whether this one may be
+    # retried (it failed for a reason that was not its code's fault).
+    retry_of: Mapped[int | None] = mapped_column(Integer)
+    retryable: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StoreInfoRow(Base):
+    """Facts about the store itself, e.g. its unique id (which keys its training jobs' folders)."""
+
+    __tablename__ = "store_info"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class MetricValueRow(Base):

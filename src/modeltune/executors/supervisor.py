@@ -1,0 +1,202 @@
+"""The supervisor: the process that runs one training job on its machine, apart from any controller.
+
+``python -I supervisor.py CONTROL_DIR LOG_PATH -- ARGV...`` (run by path: it imports only the standard library)
+
+The executor starts it in a session of its own, so it outlives the controller that
+launched it. It starts the training command with stdout and stderr appended to the
+log file (never a pipe another process must drain), and leaves everything a new
+controller needs in ``CONTROL_DIR``:
+
+- ``supervisor.json`` (written first): its pid, its start time in clock ticks (so a
+  reused pid is not mistaken for it) and the token that marks every process of the job;
+- ``exit.json`` (written last): the exit code (negative: killed by that signal), whether
+  the job was stopped on request, or why it could not start, and when it ended.
+
+SIGTERM asks for a stop: every process of the job gets SIGTERM, then SIGKILL once the
+grace period in ``stop.json`` (written by the executor just before) has passed. The
+supervisor is a child subreaper, so processes that leave the job's process group or
+session (``setsid``) stay its descendants and are stopped too; processes that carry
+the job's token in their environment are found even if they escaped otherwise. Once
+the training command exits, whatever it left running is killed.
+
+Only the standard library is imported: this process starts once per training job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+TOKEN_VARIABLE = "MODELTUNE_TRAINING_TOKEN"
+SUPERVISOR_FILE = "supervisor.json"
+EXIT_FILE = "exit.json"
+STOP_FILE = "stop.json"
+_PR_SET_CHILD_SUBREAPER = 36
+_TICK_SECONDS = 0.05
+# Longest sleep between checks when no signal arrives.
+_IDLE_WAKE = 1.0
+
+
+def write_json(path: Path, data: Mapping[str, object]) -> None:
+    """Write ``data`` to ``path`` atomically (a reader sees the old file or the whole new one)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data))
+    os.replace(partial, path)
+
+
+def start_ticks(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot, or None when it does not exist."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[19]) if fields[0] not in ("Z", "X") else None
+
+
+def job_processes(root: int, token: str) -> set[int]:
+    """Every live process below ``root`` (by parent links) or carrying ``token`` in its environment."""
+    parents: dict[int, int] = {}
+    found: set[int] = set()
+    marker = f"{TOKEN_VARIABLE}={token}".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (root, os.getpid()):
+            continue
+        pid = int(entry)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] in ("Z", "X"):
+                continue
+            parents[pid] = int(fields[1])
+            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                found.add(pid)
+        except (OSError, IndexError, ValueError):
+            continue
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
+        found.update(children)
+        frontier += children
+    return found
+
+
+def signal_all(pids: set[int], sig: signal.Signals) -> None:
+    """Send ``sig`` to each of ``pids`` that still exists."""
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Supervisor:
+    """Runs one training command to its end, stopping it on request (see the module docstring)."""
+
+    def __init__(self, control_dir: Path, log_path: Path, argv: list[str]):
+        self.control_dir = control_dir
+        self.log_path = log_path
+        self.argv = argv
+        self.token = os.environ.get(TOKEN_VARIABLE, "")
+        self.stopping = False
+        self.kill_at: float | None = None
+        self._wake = -1
+
+    def run(self) -> int:
+        """Start the command, wait for it (stopping it when asked), record how it ended."""
+        _become_subreaper()
+        me = os.getpid()
+        write_json(self.control_dir / SUPERVISOR_FILE, {"pid": me, "start": start_ticks(me), "token": self.token})
+        self._wake, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        signal.set_wakeup_fd(wake_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGTERM, self._on_stop)
+        try:
+            with open(self.log_path, "ab") as log:
+                child = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        except (OSError, ValueError) as exc:
+            reason = f"could not start {self.argv[0]!r}: {getattr(exc, 'strerror', None) or exc}"
+            with open(self.log_path, "a", encoding="utf-8") as log:
+                log.write(reason + "\n")
+            ending = {"exit_code": None, "stopped": False, "error": reason, "ended_at": time.time()}
+            write_json(self.control_dir / EXIT_FILE, ending)
+            return 0
+        if self.stopping:  # asked to stop while it was starting
+            signal_all({child.pid}, signal.SIGTERM)
+        code = self._wait(child.pid)
+        signal_all(job_processes(me, self.token), signal.SIGKILL)  # what the command left running
+        self._reap_all(deadline=time.monotonic() + 2)
+        ending = {"exit_code": code, "stopped": self.stopping, "error": None, "ended_at": time.time()}
+        write_json(self.control_dir / EXIT_FILE, ending)
+        return 0
+
+    def _on_stop(self, _signum: int, _frame: object) -> None:
+        grace = 0.0
+        try:
+            grace = float(json.loads((self.control_dir / STOP_FILE).read_text())["grace_seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        self.stopping = True
+        deadline = time.monotonic() + max(0.0, grace)
+        self.kill_at = deadline if self.kill_at is None else min(self.kill_at, deadline)
+        signal_all(job_processes(os.getpid(), self.token), signal.SIGKILL if grace <= 0 else signal.SIGTERM)
+
+    def _wait(self, child: int) -> int:
+        """Reap processes as they end (orphans are ours to reap) until ``child`` has exited; its exit code.
+
+        SIGCHLD and SIGTERM wake the wait at once through a wake-up pipe, so the exit is recorded
+        without a polling delay.
+        """
+        while True:
+            if self.kill_at is not None and time.monotonic() >= self.kill_at:
+                signal_all(job_processes(os.getpid(), self.token), signal.SIGKILL)
+                self.kill_at = None
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == child:
+                    return os.waitstatus_to_exitcode(status)
+                if pid == 0:
+                    break
+            timeout = _IDLE_WAKE if self.kill_at is None else max(0.0, min(_IDLE_WAKE, self.kill_at - time.monotonic()))
+            if select.select([self._wake], [], [], timeout)[0]:
+                os.read(self._wake, 4096)
+
+    def _reap_all(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                time.sleep(_TICK_SECONDS)
+
+
+def _become_subreaper() -> None:
+    """Orphaned descendants are re-parented to this process instead of init (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def main(args: list[str]) -> int:
+    """Entry point: ``CONTROL_DIR LOG_PATH -- ARGV...``."""
+    separator = args.index("--")
+    control_dir, log_path = (Path(a) for a in args[:separator])
+    return Supervisor(control_dir, log_path, args[separator + 1 :]).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
