@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, best_training_job, utcnow
+from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, best_training_job, jobs_not_improving
 from modeltune.errors import NotFoundError
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
+from modeltune.store.leases import controller_alive
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -56,6 +57,7 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
     spec = TuningJobSpec.model_validate(job.spec)
     jobs = repo.list_training_jobs(store, job.id)
     counts = status_counters(jobs)
+    retryable = sum(j.status == TrainingJobStatus.FAILED and j.retryable for j in jobs)
     best = best_training_job(jobs, spec.objective.type)
     ended = [j.ended_at for j in jobs if j.ended_at]
     description: dict[str, Any] = {
@@ -73,8 +75,8 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
         "TrainingJobStatusCounters": {
             "Completed": counts["Completed"],
             "InProgress": counts["InProgress"],
-            "RetryableError": 0,
-            "NonRetryableError": counts["Failed"],
+            "RetryableError": retryable,
+            "NonRetryableError": counts["Failed"] - retryable,
             "Stopped": counts["Stopped"],
         },
         "ObjectiveStatusCounters": {
@@ -86,7 +88,9 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
         "CreationTime": _iso(job.created_at),
         "HyperParameterTuningEndTime": _iso(job.ended_at),
         "LastModifiedTime": _iso(max([job.created_at, *ended, *([job.ended_at] if job.ended_at else [])])),
-        "ElapsedSeconds": ((job.ended_at or utcnow()) - job.created_at).total_seconds(),
+        "ElapsedSeconds": job.active_seconds,
+        "TuningJobCompletionCriteria": _criteria(spec),
+        "TuningJobCompletionDetails": job.completion_details or _completion_details(spec, jobs),
     }
     if spec.warm_start:
         description["WarmStartConfig"] = {
@@ -98,7 +102,38 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
             description["OverallBestTrainingJob"] = training_job_summary(*overall) if overall else None
     if job.status_reason:
         description["FailureReason" if job.status == TuningJobStatus.FAILED else "StatusReason"] = job.status_reason
+    if not job.terminal and not controller_alive(job):
+        description["StatusReason"] = (
+            f"interrupted: no controller runs this tuning job; 'modeltune resume {job.name}' continues it "
+            "(training jobs still running are followed on)"
+        )
     return description
+
+
+def _criteria(spec: TuningJobSpec) -> dict[str, Any]:
+    """The completion criteria with SageMaker's TuningJobCompletionCriteria names."""
+    criteria = spec.completion_criteria
+    described: dict[str, Any] = {}
+    if criteria.target_objective_value is not None:
+        described["TargetObjectiveMetricValue"] = criteria.target_objective_value
+    if criteria.best_objective_not_improving is not None:
+        patience = criteria.best_objective_not_improving.max_number_of_training_jobs_not_improving
+        described["BestObjectiveNotImproving"] = {"MaxNumberOfTrainingJobsNotImproving": patience}
+    if criteria.convergence_detected is not None:
+        described["ConvergenceDetected"] = {
+            "CompleteOnConvergence": criteria.convergence_detected.complete_on_convergence
+        }
+    return described
+
+
+def _completion_details(spec: TuningJobSpec, jobs: list[TrainingJob]) -> dict[str, Any]:
+    """How many training jobs have ended since the best objective last improved (while the job runs)."""
+    scored = sorted(
+        (j for j in jobs if j.status.scored and j.final_objective is not None),
+        key=lambda j: (j.ended_at or j.created_at, j.number),
+    )
+    losses = [spec.objective.type.loss(float(j.final_objective or 0.0)) for j in scored]
+    return {"NumberOfTrainingJobsObjectiveNotImproving": jobs_not_improving(losses)}
 
 
 def _overall_best(

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from modeltune.core import ObjectiveType, utcnow
+from modeltune.core import ObjectiveType, jobs_not_improving, utcnow
 from modeltune.spec import CompletionCriteria
 from modeltune.store import TrainingJob
 
@@ -37,12 +37,6 @@ class Completion:
 
     reason: str
     details: dict[str, Any]
-
-
-def jobs_not_improving(losses: Sequence[float]) -> int:
-    """How many of ``losses`` (in the order their training jobs ended) came after the last new best."""
-    best_at = int(np.argmin(losses)) if len(losses) else -1
-    return len(losses) - 1 - best_at
 
 
 def check_completion(

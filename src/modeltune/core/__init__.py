@@ -4,7 +4,7 @@ Everything else in modeltune imports these; this package imports nothing of mode
 """
 
 from modeltune.core.names import EarlyStoppingType, StrategyName, WarmStartType
-from modeltune.core.objective import ObjectiveType, best_training_job
+from modeltune.core.objective import ObjectiveType, best_training_job, jobs_not_improving
 from modeltune.core.records import MetricValue, Observation, utcnow
 from modeltune.core.status import (
     RUNNING_TRAINING,
@@ -29,5 +29,6 @@ __all__ = [
     "TuningJobStatus",
     "WarmStartType",
     "best_training_job",
+    "jobs_not_improving",
     "utcnow",
 ]

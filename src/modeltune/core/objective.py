@@ -34,6 +34,14 @@ class _Scored(Protocol):
 Job = TypeVar("Job", bound=_Scored)
 
 
+def jobs_not_improving(losses: Sequence[float]) -> int:
+    """How many of ``losses`` (in the order their training jobs ended) came after the last new best."""
+    if not losses:
+        return 0
+    best_at = min(range(len(losses)), key=lambda i: (losses[i], i))
+    return len(losses) - 1 - best_at
+
+
 def best_training_job(jobs: Sequence[Job], objective_type: str) -> Job | None:
     """The training job with the best final objective (ties: the lowest number), or None.
 
