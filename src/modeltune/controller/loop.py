@@ -10,6 +10,7 @@ outcome of those that ended meanwhile from their files.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -32,6 +33,8 @@ from modeltune.stopping import StoppingRule
 from modeltune.store import Store, TrainingJob, TuningJob, leases
 from modeltune.store import repository as repo
 from modeltune.strategies import Strategy, make_strategy, stopping_rule_for
+
+log = logging.getLogger(__name__)
 
 
 class LeaseLost(ConflictError):
@@ -208,7 +211,8 @@ class Controller:
     def _recover(self) -> None:
         """Re-attach to the training jobs a previous controller left running; launch those it created but
         never started."""
-        for record in list(self.records.values()):
+        unfinished = [r for r in self.records.values() if r.status.running]
+        for record in unfinished:
             if not record.status.running:
                 continue
             monitor = RunningJob(record, self.spec)
@@ -229,6 +233,8 @@ class Controller:
                 self._start(monitor)
             else:
                 self._update(record, status=TrainingJobStatus.STOPPED, status_reason="stopped before it started")
+        if unfinished:
+            log.info("re-attached to %d of %d unfinished training jobs", len(self.running), len(unfinished))
 
     def _update(self, record: TrainingJob, **fields: Any) -> TrainingJob:
         """Write ``fields`` of a training job to the store and to the mirror."""
