@@ -34,7 +34,7 @@ BAD_SPECS = [
     ),
     (
         spec_with(limits={"max_jobs": "many"}),
-        "spec.yaml: limits.max_jobs: input should be a valid integer, unable to parse string as an integer, got 'many'",
+        "spec.yaml: limits.max_jobs: input should be a valid integer, got 'many'",
     ),
     (
         spec_with(ranges__k={"type": "Integer", "min": 5, "max": 2}),

@@ -46,10 +46,10 @@ def run(
         data["name"] = name
     if strategy:
         data["strategy"] = strategy
-    limits = dict(data.get("limits") or {})
-    limits.update({k: v for k, v in (("max_jobs", max_jobs), ("max_parallel_jobs", max_parallel_jobs)) if v})
-    if limits:
-        data["limits"] = limits
+    overrides = {k: v for k, v in (("max_jobs", max_jobs), ("max_parallel_jobs", max_parallel_jobs)) if v}
+    limits = data.get("limits") or {}
+    if overrides and isinstance(limits, dict):  # otherwise validation names what is wrong with limits
+        data["limits"] = {**limits, **overrides}
     if warm_start_from:
         parents = [p.strip() for p in warm_start_from.split(",") if p.strip()]
         data["warm_start"] = {"type": warm_start_type, "parents": parents}

@@ -11,17 +11,22 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 Scaling = Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"]
 CategoryValue = str | int | float | bool
+# Numbers in specs: an integer field takes no true/false, 3.0 or "3"; a real one takes integers too.
+WholeNumber = Annotated[int, Strict()]
+RealNumber = Annotated[float, Strict()]
+# Grid search tries at most this many combinations.
+MAX_GRID = 1_000_000
 
 # Auto picks logarithmic scaling when a positive range spans this many orders of magnitude.
 AUTO_LOG_RATIO = 1000.0
 
 
 class _RangeBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def to_unit(self, value: Any) -> float:
         """Position of ``value`` in [0, 1] under this range's scaling."""
@@ -44,10 +49,15 @@ class _RangeBase(BaseModel):
         """The values Grid search tries, in order."""
         raise NotImplementedError
 
+    @property
+    def grid_count(self) -> int | None:
+        """How many values Grid search tries (None: a continuous range without ``grid_points``)."""
+        return self.cardinality
+
 
 class _NumericRange(_RangeBase):
-    min: float
-    max: float
+    min: RealNumber
+    max: RealNumber
     scaling: Scaling = "Auto"
 
     @model_validator(mode="after")
@@ -105,13 +115,17 @@ class ContinuousRange(_NumericRange):
     """A float range. ``grid_points`` sets how many values Grid search tries."""
 
     type: Literal["Continuous"] = "Continuous"
-    grid_points: int | None = Field(default=None, ge=2)
+    grid_points: WholeNumber | None = Field(default=None, ge=2, le=MAX_GRID)
 
     def to_unit(self, value: Any) -> float:
         return self._numeric_to_unit(float(value))
 
     def from_unit(self, u: float) -> float:
         return float(self._numeric_from_unit(u))
+
+    @property
+    def grid_count(self) -> int | None:
+        return self.grid_points
 
     def grid_values(self) -> list[float]:
         if self.grid_points is None:
@@ -127,8 +141,8 @@ class IntegerRange(_NumericRange):
     """
 
     type: Literal["Integer"] = "Integer"
-    min: int
-    max: int
+    min: WholeNumber
+    max: WholeNumber
 
     def _span(self) -> tuple[float, float]:
         return self.min - 0.5, self.max + 0.5
@@ -151,7 +165,7 @@ class CategoricalRange(_RangeBase):
     """An unordered set of values; position ``u`` picks one of ``k`` equal slices."""
 
     type: Literal["Categorical"] = "Categorical"
-    values: list[CategoryValue]
+    values: list[CategoryValue] = Field(max_length=100_000)
 
     @model_validator(mode="after")
     def _check_values(self) -> CategoricalRange:
@@ -191,7 +205,7 @@ class DiscreteRange(_RangeBase):
     """An ordered set of numbers (Cloud ML's DISCRETE), placed by the range's scaling."""
 
     type: Literal["Discrete"] = "Discrete"
-    values: list[float | int]
+    values: list[WholeNumber | RealNumber] = Field(max_length=100_000)
     scaling: Scaling = "Auto"
 
     @model_validator(mode="after")

@@ -64,8 +64,11 @@ class SearchSpace:
             yield dict(zip(self.names, combo))
 
     def grid_size(self) -> int:
-        """Number of configurations ``grid()`` yields."""
-        return math.prod(len(self.ranges[n].grid_values()) for n in self.names)
+        """Number of configurations ``grid()`` yields (counted without listing them)."""
+        counts = [self.ranges[n].grid_count for n in self.names]
+        if None in counts:
+            raise ValueError("Grid search needs grid_points for a Continuous range, e.g. grid_points: 5")
+        return math.prod(c or 0 for c in counts)
 
     def key(self, hyperparameters: Mapping[str, Any]) -> tuple[str, ...]:
         """A hashable identity of a configuration's tuned values (for duplicate checks)."""

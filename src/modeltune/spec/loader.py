@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from modeltune.errors import SpecError
 from modeltune.space import ranges as range_models
 from modeltune.spec import models
+from modeltune.spec.documents import check_shape, read_document, short
 
 _RANGE_TAGS = {"Continuous", "Integer", "Categorical", "Discrete"}
 
@@ -60,7 +59,7 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
     if kind == "union_tag_not_found":
         return f"{source}: {where}: a range needs a type: Continuous, Integer, Categorical or Discrete"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{source}: {where}: must be a mapping of names to values, got {error['input']!r}"
+        return f"{source}: {where}: must be a mapping of names to values, got {short(error['input'])}"
     if kind in ("too_short", "too_long"):
         wanted = "at least" if kind == "too_short" else "at most"
         limit = error.get("ctx", {}).get("min_length" if kind == "too_short" else "max_length")
@@ -68,12 +67,13 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
     if kind != "value_error":  # pydantic's own wording: lower-case it and show the offending value
         message = message[0].lower() + message[1:]
         if "input" in error and not isinstance(error["input"], dict) and ", got " not in message:
-            message = f"{message}, got {error['input']!r}"
+            message = f"{message}, got {short(error['input'])}"
     return f"{source}: {where}: {message}" if loc else f"{source}: {message}"
 
 
 def parse_spec(data: Mapping[str, Any], source: str = "spec") -> models.TuningJobSpec:
     """Validate a spec given as a dict (already resolved paths)."""
+    check_shape(data, source)
     try:
         return models.TuningJobSpec.model_validate(dict(data))
     except ValidationError as exc:
@@ -83,21 +83,7 @@ def parse_spec(data: Mapping[str, Any], source: str = "spec") -> models.TuningJo
 def read_spec_file(path: str | Path) -> dict[str, Any]:
     """The raw mapping in a YAML or JSON spec file, with relative paths resolved against its folder."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"spec file {str(path)!r} does not exist; check the path") from None
-    except OSError as exc:
-        raise SpecError(f"cannot read spec file {str(path)!r}: {exc.strerror}") from None
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{path.name}: line {exc.lineno}: malformed JSON ({exc.msg})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise SpecError(f"{path.name}: {line}malformed YAML ({problem})") from None
+    data = read_document(path)
     if not isinstance(data, dict):
         raise SpecError(f"{path.name}: the spec must be a mapping with name, training, objective and ranges")
     return resolve_paths(data, path.resolve().parent)

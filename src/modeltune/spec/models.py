@@ -6,19 +6,43 @@ import re
 import shlex
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from modeltune.core import EarlyStoppingType, ObjectiveType, StrategyName, WarmStartType
 from modeltune.space import SearchSpace
-from modeltune.space.ranges import ContinuousRange, Range
+from modeltune.space.ranges import MAX_GRID, ContinuousRange, Range, RealNumber, WholeNumber
+from modeltune.spec.documents import short
 
 StaticValue = str | int | float | bool
 JOB_NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})$"
 DEFAULT_MAX_JOBS = 20
+MAX_JOBS = 1_000_000
+# Characters a hyperparameter or channel name cannot hold: it becomes a command-line option
+# (--name), part of an environment variable (SM_HP_NAME) and, for channels, a folder name.
+_FORBIDDEN_IN_NAMES = re.compile(r"[\s=/\\\x00-\x1f]")
+
+
+def _check_name(name: str) -> str:
+    if not name or len(name) > 256 or name.startswith("-") or name in (".", "..") or _FORBIDDEN_IN_NAMES.search(name):
+        raise ValueError(
+            f"{short(name)} is not a valid name: use 1 to 256 characters without spaces, '=', '/', '\\' or control "
+            "characters, not starting with '-'"
+        )
+    return name
+
+
+def _check_variable(name: str) -> str:
+    if not name or "=" in name or "\x00" in name:
+        raise ValueError(f"{short(name)} is not a valid environment variable name (it cannot be empty or hold '=')")
+    return name
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+VariableName = Annotated[str, AfterValidator(_check_variable)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class MetricDefinition(_Model):
@@ -28,7 +52,7 @@ class MetricDefinition(_Model):
     metric is one the training code reports itself (``modeltune.report`` or cloudml-hypertune).
     """
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=128)
     regex: str | None = None
 
     @field_validator("regex")
@@ -39,11 +63,11 @@ class MetricDefinition(_Model):
         try:
             compiled = re.compile(regex)
         except re.error as exc:
-            raise ValueError(f"regex {regex!r} does not compile ({exc})") from None
+            raise ValueError(f"regex {short(regex)} does not compile ({exc})") from None
         value_groups = compiled.groups - (1 if "step" in compiled.groupindex else 0)
         if value_groups != 1:
             raise ValueError(
-                f"regex {regex!r} must have exactly one capture group for the value, it has {value_groups}; "
+                f"regex {short(regex)} must have exactly one capture group for the value, it has {value_groups}; "
                 "wrap the number in parentheses and use (?:...) for other groups"
             )
         return regex
@@ -54,13 +78,13 @@ class TrainingSpec(_Model):
 
     command: list[str] = Field(min_length=1)
     source_dir: str = "."
-    static_hyperparameters: dict[str, StaticValue] = Field(default_factory=dict)
+    static_hyperparameters: dict[Name, StaticValue] = Field(default_factory=dict)
     metric_definitions: list[MetricDefinition] = Field(default_factory=list)
-    channels: dict[str, str] = Field(default_factory=dict)
-    environment: dict[str, str] = Field(default_factory=dict)
-    stop_grace_seconds: float = Field(default=30.0, ge=0)
+    channels: dict[Name, str] = Field(default_factory=dict)
+    environment: dict[VariableName, str] = Field(default_factory=dict)
+    stop_grace_seconds: RealNumber = Field(default=30.0, ge=0, le=86400)
     # SageMaker's RetryStrategy.MaximumRetryAttempts: runs again after failures that are not the code's fault.
-    max_retry_attempts: int = Field(default=0, ge=0, le=30)
+    max_retry_attempts: WholeNumber = Field(default=0, ge=0, le=30)
 
     @field_validator("command", mode="before")
     @classmethod
@@ -88,20 +112,20 @@ class Objective(_Model):
 class Limits(_Model):
     """Budget of a tuning job. Runtimes are in seconds."""
 
-    max_jobs: int | None = Field(default=None, ge=1)
-    max_parallel_jobs: int = Field(default=1, ge=1)
-    max_runtime_per_training_job: float | None = Field(default=None, gt=0)
-    max_runtime: float | None = Field(default=None, gt=0)
-    max_total_training_jobs: int = Field(default=500, ge=1)
-    max_failed_jobs: int | None = Field(default=None, ge=1)
+    max_jobs: WholeNumber | None = Field(default=None, ge=1, le=MAX_JOBS)
+    max_parallel_jobs: WholeNumber = Field(default=1, ge=1, le=10_000)
+    max_runtime_per_training_job: RealNumber | None = Field(default=None, gt=0)
+    max_runtime: RealNumber | None = Field(default=None, gt=0)
+    max_total_training_jobs: WholeNumber = Field(default=500, ge=1, le=MAX_JOBS)
+    max_failed_jobs: WholeNumber | None = Field(default=None, ge=1, le=MAX_JOBS)
 
 
 class EarlyStopping(_Model):
     """``Off``, or ``Auto``: the median stopping rule (see ``modeltune.stopping.MedianStoppingRule``)."""
 
     type: EarlyStoppingType = EarlyStoppingType.OFF
-    min_steps: int = Field(default=3, ge=1)
-    min_peers: int = Field(default=3, ge=1)
+    min_steps: WholeNumber = Field(default=3, ge=1, le=MAX_JOBS)
+    min_peers: WholeNumber = Field(default=3, ge=1, le=MAX_JOBS)
 
 
 # ``early_stopping: Auto`` is short for ``early_stopping: {type: Auto}``.
@@ -113,9 +137,9 @@ EarlyStoppingSetting = Annotated[
 class HyperbandSettings(_Model):
     """Hyperband's resources, in steps (SageMaker's HyperbandStrategyConfig MinResource/MaxResource)."""
 
-    min_resource: float = Field(gt=0)
-    max_resource: float = Field(gt=0)
-    reduction_factor: float = Field(default=3, ge=2)
+    min_resource: RealNumber = Field(gt=0)
+    max_resource: RealNumber = Field(gt=0, le=1e9)
+    reduction_factor: RealNumber = Field(default=3, ge=2, le=1000)
     sampler: Literal[StrategyName.BAYESIAN, StrategyName.RANDOM] = StrategyName.BAYESIAN
 
     @model_validator(mode="after")
@@ -130,7 +154,7 @@ class HyperbandSettings(_Model):
 class BestObjectiveNotImproving(_Model):
     """Complete when the best objective has not improved for this many training jobs in a row."""
 
-    max_number_of_training_jobs_not_improving: int = Field(ge=3)
+    max_number_of_training_jobs_not_improving: WholeNumber = Field(ge=3, le=MAX_JOBS)
 
 
 class ConvergenceDetected(_Model):
@@ -142,7 +166,7 @@ class ConvergenceDetected(_Model):
 class CompletionCriteria(_Model):
     """When a tuning job may end before its budget is spent (SageMaker's TuningJobCompletionCriteria)."""
 
-    target_objective_value: float | None = None
+    target_objective_value: RealNumber | None = None
     best_objective_not_improving: BestObjectiveNotImproving | None = None
     convergence_detected: ConvergenceDetected | None = None
 
@@ -169,12 +193,12 @@ class WarmStart(_Model):
 class SearchSettings(_Model):
     """What the ask/tell ``Optimizer`` needs: ranges, direction, strategy and its stopping settings."""
 
-    ranges: dict[str, Range] = Field(min_length=1)
+    ranges: dict[Name, Range] = Field(min_length=1)
     objective_type: ObjectiveType = ObjectiveType.MAXIMIZE
     strategy: StrategyName = StrategyName.BAYESIAN
     hyperband: HyperbandSettings | None = None
     early_stopping: EarlyStoppingSetting = Field(default_factory=EarlyStopping)
-    random_seed: int | None = Field(default=None, ge=0)
+    random_seed: WholeNumber | None = Field(default=None, ge=0, le=2**63 - 1)
 
 
 class TuningJobSpec(_Model):
@@ -183,12 +207,12 @@ class TuningJobSpec(_Model):
     name: str
     training: TrainingSpec
     objective: Objective
-    ranges: dict[str, Range] = Field(min_length=1)
+    ranges: dict[Name, Range] = Field(min_length=1, max_length=1000)
     strategy: StrategyName = StrategyName.BAYESIAN
     hyperband: HyperbandSettings | None = None
     early_stopping: EarlyStoppingSetting = Field(default_factory=EarlyStopping)
     limits: Limits = Field(default_factory=Limits)
-    random_seed: int | None = Field(default=None, ge=0)
+    random_seed: WholeNumber | None = Field(default=None, ge=0, le=2**63 - 1)
     warm_start: WarmStart | None = None
     completion_criteria: CompletionCriteria = Field(default_factory=CompletionCriteria)
 
@@ -222,6 +246,12 @@ class TuningJobSpec(_Model):
                     raise ValueError(
                         f"Grid search needs grid_points for the Continuous range {name!r}, e.g. grid_points: 5"
                     )
+            size = self.space.grid_size()
+            if size > MAX_GRID:
+                raise ValueError(
+                    f"Grid search over {size:,} combinations is more than the {MAX_GRID:,} allowed; use Random or "
+                    "Bayesian, or fewer values"
+                )
         self._check_stopping()
         max_jobs = self.max_jobs
         if self.limits.max_parallel_jobs > max_jobs:
