@@ -141,7 +141,7 @@ def test_a_store_that_cannot_be_written_is_one_sentence(tmp_path: Path, monkeypa
 
     assert_one_line_error(
         result,
-        f"cannot create the store folder '{blocker / 'home'}' (Not a directory); choose a writable "
+        f"cannot create the folder '{blocker / 'home'}' (Not a directory); choose a writable "
         "location with MODELTUNE_HOME or --store",
     )
 

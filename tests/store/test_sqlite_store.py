@@ -156,7 +156,7 @@ def test_store_folder_under_a_regular_file_is_a_store_error(tmp_path: Path, monk
     with pytest.raises(StoreError) as exc_info:
         Store()
     assert str(exc_info.value) == (
-        f"cannot create the store folder {str(blocker / 'home')!r} (Not a directory); "
+        f"cannot create the folder {str(blocker / 'home')!r} (Not a directory); "
         "choose a writable location with MODELTUNE_HOME or --store"
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modeltune.errors import StoreError
@@ -37,22 +38,53 @@ def resolve_store_url(url: str | None = None, home: Path | None = None) -> str:
     return f"sqlite:///{(home or default_home()) / 'modeltune.db'}"
 
 
+def make_private_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) readable by its owner only, or StoreError saying why it cannot be."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the folder {str(folder)!r} ({exc.strerror}); choose a writable location with "
+            "MODELTUNE_HOME or --store"
+        ) from None
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Create the database file readable by its owner only; refuse an empty file that is already there."""
+    make_private_folder(path.parent)
+    if not os.access(path.parent, os.W_OK):
+        raise StoreError(
+            f"the store folder {str(path.parent)!r} is not writable; choose a writable location with "
+            "MODELTUNE_HOME or --store"
+        )
+    if path.exists():
+        if path.stat().st_size == 0:
+            raise StoreError(
+                f"the store file {str(path)!r} is empty (0 bytes), so it holds no tuning jobs; if it is not a "
+                "damaged store, delete it and modeltune creates a new one, else restore it from a backup"
+            )
+        return
+    # Made under another name with its header written, then linked in place: another process never
+    # sees an empty file, and of two processes creating the store at once one links and one finds it.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.new")
+    old = os.umask(0o077)
+    try:
+        first = sqlite3.connect(partial)
+        first.execute("PRAGMA journal_mode=WAL")
+        first.close()
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.umask(old)
+        partial.unlink(missing_ok=True)
+
+
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     path = make_url(url).database
     if path and path != ":memory:":
-        folder = Path(path).expanduser().resolve().parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the store folder {str(folder)!r} ({exc.strerror}); choose a writable "
-                "location with MODELTUNE_HOME or --store"
-            ) from None
-        if not os.access(folder, os.W_OK):
-            raise StoreError(
-                f"the store folder {str(folder)!r} is not writable; choose a writable location with "
-                "MODELTUNE_HOME or --store"
-            )
+        _check_sqlite_file(Path(path).expanduser().resolve())
     engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -113,6 +145,7 @@ class Store:
 
     def __init__(self, url: str | None = None, home: Path | str | None = None):
         self.home = Path(home).expanduser() if home else default_home()
+        make_private_folder(self.home)
         self._id: str | None = None
         self.url = resolve_store_url(url, self.home)
         try:
@@ -124,7 +157,7 @@ class Store:
                 self._read_engine = self._write_engine = create_engine(self.url, pool_pre_ping=True)
         except (ArgumentError, ValueError):
             raise StoreError(
-                f"store URL {self.url!r} is not a valid database URL, e.g. sqlite:///path/to/db or "
+                f"store URL {redact(self.url)!r} is not a valid database URL, e.g. sqlite:///path/to/db or "
                 "postgresql+psycopg://user@host/db"
             ) from None
         except ModuleNotFoundError as exc:
@@ -159,16 +192,23 @@ class Store:
                 config.set_main_option("script_location", str(_MIGRATIONS))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+        except DatabaseError as exc:
             raise StoreError(
                 f"cannot open the store {self.safe_url} ({_first_line(exc)}); check that it is reachable and writable"
             ) from None
 
-    @staticmethod
-    def _revision(connection: Connection) -> str | None:
+    def _revision(self, connection: Connection) -> str | None:
+        """The schema revision of the database (None for a new one); StoreError if modeltune does not know it."""
         if not inspect(connection).has_table("alembic_version"):
             return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        known = sorted(p.name.split("_")[0] for p in (_MIGRATIONS / "versions").glob("[0-9]*.py"))
+        if revision is not None and revision not in known:
+            raise StoreError(
+                f"the store {self.safe_url} has schema revision {revision}, newer than this modeltune knows "
+                f"({known[-1]}); upgrade modeltune on this machine (pip install -U modeltune)"
+            )
+        return None if revision is None else str(revision)
 
     @property
     def safe_url(self) -> str:
@@ -191,7 +231,9 @@ class Store:
     def _guard(self) -> Iterator[None]:
         try:
             yield
-        except OperationalError as exc:
+        except IntegrityError:
+            raise  # a constraint the caller turns into its own message (e.g. a name already taken)
+        except DatabaseError as exc:
             raise StoreError(f"the store {self.safe_url} failed: {_first_line(exc)}") from None
 
     def dispose(self) -> None:
@@ -213,6 +255,11 @@ class Store:
         """Where this store's training jobs keep their logs and outputs: a folder of the home per store,
         so stores that share a home never share files."""
         return self.home / "jobs" / self.id
+
+
+def redact(url: str) -> str:
+    """``url`` with the password between ``user:`` and ``@`` replaced by ``***``."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _first_line(exc: SQLAlchemyError) -> str:
