@@ -35,7 +35,8 @@ def viz_spec(name: str, strategy: str = "Random", max_jobs: int = 6, **overrides
 @pytest.fixture(scope="package")
 def jobs_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A store holding ``rand`` and ``bayes`` (6 completed each), ``mixed`` (2 failed, 2 completed),
-    ``allfail`` (every training job failed) and ``stopped`` (one training job stopped with a value)."""
+    ``allfail`` (every training job failed), ``stopped`` (one training job stopped with a value), ``child``
+    (3, warm-started from ``rand`` with ``x`` narrowed to [0.2, 0.4]) and ``other`` (2, objective ``first``)."""
     home = tmp_path_factory.mktemp("viz-home")
     store = Store(f"sqlite:///{home / 'modeltune.db'}", home=home)
     run_to_end(store, viz_spec("rand"))
@@ -53,6 +54,12 @@ def jobs_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     )
     stopped["training"]["stop_grace_seconds"] = 1
     run_to_end(store, stopped)
+    child = viz_spec("child", max_jobs=3, warm_start={"type": "IdenticalDataAndAlgorithm", "parents": ["rand"]})
+    child["ranges"]["x"] = {"type": "Continuous", "min": 0.2, "max": 0.4}
+    run_to_end(store, child)
+    other = viz_spec("other", max_jobs=2)
+    other["objective"] = {"metric": "first", "type": "Minimize"}
+    run_to_end(store, other)
     return store
 
 

@@ -132,6 +132,30 @@ def test_density_per_job_is_drawn_beside_the_scatter_and_follows_the_brushes(job
     assert any("and" in t.get("filter", {}) for t in density["transform"] if isinstance(t.get("filter"), dict))
 
 
+def test_a_warm_started_job_is_drawn_with_its_parents_on_axes_spanning_both_ranges(jobs_store: Store) -> None:
+    assert [name for _, name in resolve_jobs(["child"], jobs_store)] == ["rand", "child"]
+    assert [name for _, name in resolve_jobs(["child", "rand"], jobs_store)] == ["rand", "child"]
+    assert [name for _, name in resolve_jobs(["child"], jobs_store, include_parents=False)] == ["child"]
+
+    data = load_report_data(resolve_jobs(["child"], jobs_store))
+
+    assert data.jobs == ["rand", "child"]
+    assert len(data.trials) == 6 + 3
+    x = next(a for a in data.axes if a.name == "x").range
+    assert (x.min, x.max) == (0.0, 1.0)
+    assert data.trials["x"].between(x.min, x.max).all()
+
+
+def test_jobs_with_different_objective_metrics_are_refused_not_mixed(jobs_store: Store) -> None:
+    with pytest.raises(ModeltuneError) as refused:
+        load_report_data(resolve_jobs(["rand", "other"], jobs_store))
+
+    assert str(refused.value) == (
+        "tuning jobs 'rand' and 'other' optimise different objective metrics (loss, first), which cannot share one "
+        "axis; plot them separately"
+    )
+
+
 def test_parallel_coordinates_place_values_by_their_range_scaling(jobs_store: Store) -> None:
     data = load_report_data(resolve_jobs(["rand"], jobs_store))
     frame = parallel_frame(data.trials, data.axes, data.objective_label)

@@ -29,6 +29,9 @@ def plot(
     ] = False,
     trials_only: Annotated[bool, typer.Option("--trials-only", help="Leave out per-step metric curves.")] = False,
     scale: Annotated[float, typer.Option(help="Pixel density of PNG output.", min=0.1, max=10)] = 1.0,
+    parents: Annotated[
+        bool, typer.Option("--parents/--no-parents", help="Draw warm-started jobs' parents too (default).")
+    ] = True,
     store: StoreOption = None,
 ) -> None:
     """Draw tuning jobs as amtviz-style charts in one HTML file that works offline, or a PNG/SVG picture."""
@@ -36,8 +39,16 @@ def plot(
     from modeltune.viz.export import chart_format
 
     chart_format(output)
-    path = plot_report(jobs, output, advanced=advanced, trials_only=trials_only, store=open_store(store), scale=scale)
-    console.print(f"Wrote {path} ({', '.join(jobs)}).")
+    path = plot_report(
+        jobs,
+        output,
+        advanced=advanced,
+        trials_only=trials_only,
+        store=open_store(store),
+        scale=scale,
+        include_parents=parents,
+    )
+    console.print(f"Wrote {path} ({', '.join(jobs)}{' and their warm-start parents' if parents else ''}).")
 
 
 def table_format(path: Path) -> str:

@@ -9,12 +9,14 @@ from modeltune.store import Store
 from modeltune.viz._deps import require
 
 
-def _report(tuning_jobs: Any, advanced: bool, trials_only: bool, store: Store | str | None) -> tuple[Any, Any]:
+def _report(
+    tuning_jobs: Any, advanced: bool, trials_only: bool, store: Store | str | None, include_parents: bool
+) -> tuple[Any, Any]:
     require("altair")
     from modeltune.viz.data import load_report_data, resolve_jobs
     from modeltune.viz.report import build_report
 
-    data = load_report_data(resolve_jobs(tuning_jobs, store))
+    data = load_report_data(resolve_jobs(tuning_jobs, store, include_parents))
     return build_report(data, advanced=advanced, trials_only=trials_only), data
 
 
@@ -24,6 +26,7 @@ def visualize_tuning_job(
     trials_only: bool = False,
     store: Store | str | None = None,
     return_dfs: bool = False,
+    include_parents: bool = True,
 ) -> Any:
     """An interactive Altair chart of one or several tuning jobs (amtviz's ``visualize_tuning_job``).
 
@@ -33,6 +36,7 @@ def visualize_tuning_job(
         trials_only: draw only what the trials table holds (no per-step curves), even with ``advanced``.
         store: a ``Store`` or database URL for job names (tuners bring their own); default the embedded store.
         return_dfs: also return the trials and the metric-values DataFrames.
+        include_parents: draw a warm-started job's parents too (amtviz does), each as a job of its own.
 
     Returns:
         The chart, or ``(chart, trials, curves)`` with ``return_dfs``.
@@ -40,8 +44,9 @@ def visualize_tuning_job(
     Raises:
         NotFoundError: a job is not in the store.
         VizError: altair is not installed.
+        ModeltuneError: the jobs optimise different objective metrics, or a hyperparameter changes kind.
     """
-    chart, data = _report(tuning_jobs, advanced, trials_only, store)
+    chart, data = _report(tuning_jobs, advanced, trials_only, store, include_parents)
     return (chart, data.trials, data.curves) if return_dfs else chart
 
 
@@ -52,6 +57,7 @@ def plot_report(
     trials_only: bool = False,
     store: Store | str | None = None,
     scale: float = 1.0,
+    include_parents: bool = True,
 ) -> Path:
     """Write the report of ``visualize_tuning_job`` to ``output`` (.html offline, .png or .svg).
 
@@ -61,5 +67,5 @@ def plot_report(
     from modeltune.viz.export import chart_format, save_chart
 
     chart_format(output)  # fail on a bad extension before reading anything
-    chart, _ = _report(tuning_jobs, advanced, trials_only, store)
+    chart, _ = _report(tuning_jobs, advanced, trials_only, store, include_parents)
     return save_chart(chart, output, scale=scale)

@@ -10,34 +10,14 @@ import pandas as pd
 
 from modeltune.analytics.dataframe import curves_dataframe, trials_dataframe
 from modeltune.core import SCORED_TRAINING, ObjectiveType
-from modeltune.errors import ModeltuneError
-from modeltune.space import CategoricalRange, ContinuousRange, DiscreteRange, Range
+from modeltune.errors import ModeltuneError, NotFoundError
+from modeltune.space import Range
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store
 from modeltune.store import repository as repo
+from modeltune.viz.axes import Axis, union_range
 
 OBJECTIVE = "FinalObjectiveValue"
-
-
-@dataclass(frozen=True)
-class Axis:
-    """How one hyperparameter is drawn: its name, its range and whether the axis is logarithmic."""
-
-    name: str
-    range: Range
-
-    @property
-    def categorical(self) -> bool:
-        """True for categorical ranges (drawn as strips)."""
-        return isinstance(self.range, CategoricalRange)
-
-    @property
-    def log(self) -> bool:
-        """True when the range searches on a log scale, so the axis is logarithmic too."""
-        r = self.range
-        if isinstance(r, DiscreteRange):
-            r = ContinuousRange(min=r.values[0], max=r.values[-1], scaling=r.scaling)
-        return getattr(r, "effective_scaling", "Linear") == "Logarithmic"
 
 
 @dataclass(frozen=True)
@@ -63,8 +43,14 @@ class ReportData:
         return self.trials[self.trials["Scored"]]
 
 
-def resolve_jobs(tuning_jobs: Any, store: Store | str | None = None) -> list[tuple[Store, str]]:
-    """(store, name) pairs from one or a list of job names or ``HyperparameterTuner`` objects."""
+def resolve_jobs(
+    tuning_jobs: Any, store: Store | str | None = None, include_parents: bool = True
+) -> list[tuple[Store, str]]:
+    """(store, name) pairs from one or a list of job names or ``HyperparameterTuner`` objects.
+
+    With ``include_parents`` a warm-started job brings its parents (those still stored) before it,
+    as amtviz draws a warm-started job with the training jobs it learnt from.
+    """
     items = tuning_jobs if isinstance(tuning_jobs, (list, tuple)) else [tuning_jobs]
     if not items:
         raise ModeltuneError("no tuning job given; pass a job name, a HyperparameterTuner or a list of them")
@@ -80,7 +66,22 @@ def resolve_jobs(tuning_jobs: Any, store: Store | str | None = None) -> list[tup
             pairs.append((item.store, item.latest_tuning_job))
         else:
             raise ModeltuneError(f"cannot plot {item!r}; pass a tuning job name or a HyperparameterTuner")
-    return pairs
+    return _with_parents(pairs) if include_parents else pairs
+
+
+def _with_parents(pairs: list[tuple[Store, str]]) -> list[tuple[Store, str]]:
+    """``pairs`` with each job's warm-start parents before it, each job once."""
+    ordered: list[tuple[Store, str]] = []
+    for store, name in pairs:
+        warm = TuningJobSpec.model_validate(repo.get_tuning_job(store, name).spec).warm_start
+        for parent in warm.parents if warm else []:
+            try:
+                repo.get_tuning_job(store, parent)
+            except NotFoundError:  # deleted since: nothing to draw
+                continue
+            ordered.append((store, parent))
+        ordered.append((store, name))
+    return list(dict.fromkeys(ordered))
 
 
 def with_best_so_far(trials: pd.DataFrame, objective_types: Mapping[str, str]) -> pd.DataFrame:
@@ -127,8 +128,13 @@ def load_report_data(pairs: Sequence[tuple[Store, str]]) -> ReportData:
         jobs.append(name)
         types[name] = spec.objective.type
         metrics.append(spec.objective.metric)
+        if spec.objective.metric != metrics[0]:
+            raise ModeltuneError(
+                f"tuning jobs {jobs[0]!r} and {name!r} optimise different objective metrics ({metrics[0]}, "
+                f"{spec.objective.metric}), which cannot share one axis; plot them separately"
+            )
         for hp, r in spec.ranges.items():
-            ranges.setdefault(hp, r)
+            ranges[hp] = union_range(hp, ranges[hp], r) if hp in ranges else r
         trials.append(trials_dataframe(store, name))
         curves.append(curves_dataframe(store, name))
     merged = with_best_so_far(pd.concat(trials, ignore_index=True), types)
@@ -139,10 +145,9 @@ def load_report_data(pairs: Sequence[tuple[Store, str]]) -> ReportData:
     curve_frame = curve_frame.merge(
         merged[order].drop_duplicates("TrainingJobName"), on=["TuningJobName", "TrainingJobName"], how="left"
     )
-    objective = metrics[0] if len(set(metrics)) == 1 else "objective"
     return ReportData(
         jobs=jobs,
-        objective=objective,
+        objective=metrics[0],
         objective_types=types,
         axes=[Axis(hp, r) for hp, r in ranges.items()],
         trials=json_safe(merged),

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 
 from modeltune.space import DiscreteRange, IntegerRange
-from modeltune.viz.data import Axis
+from modeltune.viz.axes import Axis
 from modeltune.viz.encodings import (
     OBJECTIVE,
     chart_data,

@@ -8,7 +8,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from modeltune.viz.data import Axis
+from modeltune.viz.axes import Axis
 from modeltune.viz.encodings import OBJECTIVE, AnyChart, chart_data, job_color, message_chart
 
 PARALLEL_COLUMNS = ["TrainingJobName", "TuningJobName", "TrainingJobStatus", "axis", "order", "position", "label"]
