@@ -11,6 +11,7 @@ from modeltune.errors import SpecError
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, TuningJob
 from modeltune.store import repository as repo
+from modeltune.store.leases import controller_alive
 
 TrainingJobOrder = Literal["objective", "number", "time"]
 TRAINING_JOB_ORDERS: tuple[TrainingJobOrder, ...] = ("objective", "number", "time")
@@ -24,6 +25,11 @@ class TuningJobSummary:
     spec: TuningJobSpec
     progress: Progress
 
+    @property
+    def interrupted(self) -> bool:
+        """True when the job has not ended but no controller runs it (``resume`` continues it)."""
+        return not self.job.terminal and not controller_alive(self.job)
+
     def as_dict(self) -> dict[str, Any]:
         """SageMaker's HyperParameterTuningJobSummary names, with the progress counts."""
         return {
@@ -34,6 +40,7 @@ class TuningJobSummary:
             "TrainingJobsDone": self.progress.done,
             "MaxNumberOfTrainingJobs": self.progress.total,
             "BestObjectiveValue": self.progress.best_value,
+            "Interrupted": self.interrupted,
         }
 
 

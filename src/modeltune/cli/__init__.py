@@ -43,7 +43,7 @@ def main() -> None:
     parser itself, with the usage hint and exit code 2.
     """
     try:
-        app()
+        app(prog_name="modeltune")
     except ModeltuneError as exc:
         errors.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(2)

@@ -99,6 +99,8 @@ def _run_in_foreground(store: Store, name: str) -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
     print_best(console, store, job.name)
+    if presses:  # stopped by Ctrl-C: exit as an interrupted command does
+        raise typer.Exit(130)
     if job.status == TuningJobStatus.FAILED:
         raise typer.Exit(1)
 
@@ -156,8 +158,16 @@ def delete(
 ) -> None:
     """Delete an ended tuning job, its training jobs' records, logs and model folders."""
     from modeltune.controller import service
+    from modeltune.errors import ModeltuneError
 
-    if not yes and not typer.confirm(f"Delete tuning job {job} with its logs and models?"):
-        raise typer.Abort()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ModeltuneError(
+                f"delete asks before it removes tuning job {job!r}, and there is no terminal to ask on; "
+                "pass --yes to delete without asking"
+            )
+        if not typer.confirm(f"Delete tuning job {job} with its logs and models?"):
+            console.print(f"Kept tuning job {job}.")
+            raise typer.Exit(1)
     service.delete(open_store(store), job)
     console.print(f"Deleted tuning job {job}.")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from modeltune.terminal import number
@@ -21,57 +22,72 @@ def print_best(console: Console, store: Store, name: str) -> None:
     from modeltune.analytics import describe_tuning_job
 
     description = describe_tuning_job(store, name)
-    console.print(
-        f"Tuning job [bold]{name}[/] {description['HyperParameterTuningJobStatus']}"
-        + (
-            f": {description.get('StatusReason') or description.get('FailureReason')}"
-            if description.get("StatusReason") or description.get("FailureReason")
-            else ""
-        )
-    )
-    _print_best_job(console, description)
+    reason = description.get("StatusReason") or description.get("FailureReason")
+    status = description["HyperParameterTuningJobStatus"]
+    console.print(f"Tuning job [bold]{escape(name)}[/] {status}" + (f": {escape(reason)}" if reason else ""))
+    _print_best_job(console, description.get("BestTrainingJob"), "Best training job")
 
 
-def _print_best_job(console: Console, description: dict[str, Any]) -> None:
-    best = description.get("BestTrainingJob")
+def _print_best_job(console: Console, best: dict[str, Any] | None, label: str) -> None:
     if not best:
         console.print("No training job produced an objective value.")
         return
     metric = best["FinalHyperParameterTuningJobObjectiveMetric"]
     console.print(
-        f"Best training job: [bold]{best['TrainingJobName']}[/]  {metric['MetricName']} = "
+        f"{label}: [bold]{escape(best['TrainingJobName'])}[/]  {escape(metric['MetricName'])} = "
         f"[bold green]{number(metric['Value'])}[/]"
     )
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("hyperparameter")
     table.add_column("value")
     for key, value in best["TunedHyperParameters"].items():
-        table.add_row(key, str(value))
+        table.add_row(escape(key), escape(_value(value, digits=6)))
     console.print(table)
 
 
 def print_description(console: Console, d: dict[str, Any]) -> None:
-    """``modeltune describe`` as text."""
+    """``modeltune describe`` as text: what the JSON holds, shortened."""
     objective = d["HyperParameterTuningJobObjective"]
     limits = d["ResourceLimits"]
     counters = d["TrainingJobStatusCounters"]
-    console.print(f"[bold]{d['HyperParameterTuningJobName']}[/]  {d['HyperParameterTuningJobStatus']}")
+    console.print(f"[bold]{escape(d['HyperParameterTuningJobName'])}[/]  {d['HyperParameterTuningJobStatus']}")
     for label, key in (("Reason", "StatusReason"), ("Failure", "FailureReason")):
         if d.get(key):
-            console.print(f"  {label}: {d[key]}")
+            console.print(f"  {label}: {escape(d[key])}")
     console.print(
-        f"  Strategy: {d['Strategy']}   Objective: {objective['Type']} {objective['MetricName']}   "
+        f"  Strategy: {d['Strategy']}   Objective: {objective['Type']} {escape(objective['MetricName'])}   "
         f"Seed: {d['RandomSeed']}"
     )
     console.print(
         f"  Limits: {limits['MaxNumberOfTrainingJobs']} training jobs, {limits['MaxParallelTrainingJobs']} at once"
     )
+    criteria = d.get("TuningJobCompletionCriteria")
+    if criteria:
+        console.print(f"  Completion criteria: {escape(_criteria_text(criteria))}")
+    warm = d.get("WarmStartConfig")
+    if warm:
+        parents = ", ".join(p["HyperParameterTuningJobName"] for p in warm["ParentHyperParameterTuningJobs"])
+        console.print(f"  Warm start: {warm['WarmStartType']} from {escape(parents)}")
     console.print("  Training jobs: " + ", ".join(f"{k} {v}" for k, v in counters.items()))
     console.print(
         f"  Created: {d['CreationTime']}   Ended: {d['HyperParameterTuningEndTime'] or '-'}   "
-        f"Elapsed: {d['ElapsedSeconds']:.0f} s"
+        f"Active: {d['ElapsedSeconds']:.0f} s"
     )
-    _print_best_job(console, d)
+    _print_best_job(console, d.get("BestTrainingJob"), "Best training job")
+    if "OverallBestTrainingJob" in d:
+        _print_best_job(console, d["OverallBestTrainingJob"], "Overall best (with the parents)")
+
+
+def _criteria_text(criteria: dict[str, Any]) -> str:
+    parts = []
+    if "TargetObjectiveMetricValue" in criteria:
+        parts.append(f"target {number(criteria['TargetObjectiveMetricValue'])}")
+    if "BestObjectiveNotImproving" in criteria:
+        count = criteria["BestObjectiveNotImproving"]["MaxNumberOfTrainingJobsNotImproving"]
+        parts.append(f"best not improving for {count} training jobs")
+    if criteria.get("ConvergenceDetected", {}).get("CompleteOnConvergence") == "Enabled":
+        parts.append("convergence detected")
+    return ", ".join(parts)
 
 
 def jobs_table(summaries: Sequence[TuningJobSummary]) -> Table:
@@ -79,12 +95,13 @@ def jobs_table(summaries: Sequence[TuningJobSummary]) -> Table:
     table = Table(header_style="bold")
     for column in ("name", "status", "strategy", "objective", "done", "failed", "best", "created"):
         table.add_column(column)
-    for job, spec, progress in ((s.job, s.spec, s.progress) for s in summaries):
+    for summary in summaries:
+        job, spec, progress = summary.job, summary.spec, summary.progress
         table.add_row(
             job.name,
-            job.status,
+            f"{job.status} (interrupted)" if summary.interrupted else job.status,
             spec.strategy,
-            f"{spec.objective.type} {spec.objective.metric}",
+            f"{spec.objective.type} {escape(spec.objective.metric)}",
             f"{progress.done}/{progress.total}",
             str(progress.failed),
             number(progress.best_value),
@@ -99,21 +116,22 @@ def training_jobs_table(listed: TrainingJobList) -> Table:
     table = Table(header_style="bold")
     table.add_column("name", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    table.add_column(spec.objective.metric, justify="right", no_wrap=True)
+    table.add_column(escape(spec.objective.metric), justify="right", no_wrap=True)
     table.add_column("curve", no_wrap=True)
     for name in spec.ranges:
-        table.add_column(name, justify="right", min_width=min(len(name), 8))
+        table.add_column(escape(name), justify="right", min_width=min(len(name), 8))
     table.add_column("seconds", justify="right")
     for job in listed.jobs:
-        hyperparameters = [_value(job.hyperparameters.get(n)) for n in spec.ranges]
+        hyperparameters = [escape(_value(job.hyperparameters.get(n))) for n in spec.ranges]
         seconds = "-" if job.elapsed_seconds is None else f"{job.elapsed_seconds:.1f}"
         curve = listed.curves.get(job.id, [])
         table.add_row(job.name, job.status, number(job.final_objective), sparkline(curve), *hyperparameters, seconds)
     return table
 
 
-def _value(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+def _value(value: Any, digits: int = 4) -> str:
+    """A hyperparameter value for a table: floats in ``digits`` significant digits."""
+    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
 
 
 _BARS = "▁▂▃▄▅▆▇█"
