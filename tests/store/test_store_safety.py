@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from modeltune.store import Store
 from modeltune.store import repository as repo
+from modeltune.store.schema import SCHEMA_REVISION
 
 from helpers import modeltune_cli, toy_spec, write_spec
 
@@ -89,7 +90,7 @@ def test_a_store_from_a_newer_modeltune_is_one_line(home: Path) -> None:
 
     assert result.returncode == 2
     assert result.stderr.strip().endswith(
-        "has schema revision 0099, newer than this modeltune knows (0002); upgrade modeltune on this machine "
+        f"has schema revision 0099, newer than this modeltune knows ({SCHEMA_REVISION}); upgrade modeltune on this machine "
         "(pip install -U modeltune)"
     )
 

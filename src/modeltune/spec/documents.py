@@ -121,7 +121,16 @@ def _walk(value: Any, where: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...],
 
 
 def _path(where: tuple[str, ...]) -> str:
-    return ".".join(part[:40] for part in where) or "the top level"
+    return location(where) or "the top level"
+
+
+def location(parts: tuple[object, ...] | list[object]) -> str:
+    """Where in a document a value sits, as ``a.b.0``; keys that are not plain text are quoted, all cut short."""
+    shown = []
+    for part in parts:
+        text = str(part)
+        shown.append(text[:40] if text.isprintable() and " " not in text and text else short(text, 40))
+    return ".".join(shown)
 
 
 def short(value: Any, limit: int = 60) -> str:

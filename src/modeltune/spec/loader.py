@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from modeltune.errors import SpecError
 from modeltune.space import ranges as range_models
 from modeltune.spec import models
-from modeltune.spec.documents import check_shape, read_document, short
+from modeltune.spec.documents import check_shape, location, read_document, short
 
 _RANGE_TAGS = {"Continuous", "Integer", "Categorical", "Discrete"}
 
@@ -43,14 +43,14 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
     """One sentence for the first problem pydantic found, naming the field and the fix."""
     error = exc.errors()[0]
     loc = [str(part) for part in error["loc"] if str(part) not in _RANGE_TAGS]
-    where = ".".join(loc)
+    where = location(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
         field = loc[-1]
         close = difflib.get_close_matches(field, sorted(_known_fields()), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else "; remove it"
         at = f" at {where}" if len(loc) > 1 else ""
-        return f"{source}: unknown field {field!r}{at}{hint}"
+        return f"{source}: unknown field {short(field)}{at}{hint}"
     if kind == "missing":
         return f"{source}: {where} is required but missing"
     message = error["msg"].removeprefix("Value error, ")

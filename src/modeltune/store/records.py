@@ -81,6 +81,10 @@ class TrainingJob:
     stop_status: str | None = None
     retry_of: int | None = None
     retryable: bool = False
+    owner: str | None = None
+    owner_expires_at: datetime | None = None
+    attributes: dict[str, Any] | None = None
+    artifact_uri: str | None = None
 
     @property
     def elapsed_seconds(self) -> float | None:

@@ -5,12 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # The Alembic revision these tables match (the newest file in migrations/versions).
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 # MySQL's DATETIME drops fractions of a second unless asked to keep them.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
@@ -22,6 +35,9 @@ def name_column(length: int) -> String:
 
 # MySQL's FLOAT is single precision; objective values need double.
 Double = Float(precision=53)
+# MySQL's TEXT and BLOB hold 64 KB; log text and packed code need more.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+LongBinary = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
 
 class Base(DeclarativeBase):
@@ -52,7 +68,10 @@ class TuningJobRow(Base):
 
 class TrainingJobRow(Base):
     __tablename__ = "training_jobs"
-    __table_args__ = (UniqueConstraint("tuning_job_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("tuning_job_id", "number"),
+        Index("ix_training_jobs_tuning_job_status", "tuning_job_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tuning_job_id: Mapped[int] = mapped_column(ForeignKey("tuning_jobs.id", ondelete="CASCADE"), index=True)
@@ -79,6 +98,51 @@ class TrainingJobRow(Base):
     # retried (it failed for a reason that was not its code's fault).
     retry_of: Mapped[int | None] = mapped_column(Integer)
     retryable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The process that runs it when that is not the controller (a worker, an ask/tell process), and
+    # until when it is taken to be alive (it renews this); past it the training job is lost.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    owner_expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # What the user attached to it (ask/tell), and where its packed model is kept.
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    artifact_uri: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkerRow(Base):
+    """A ``modeltune worker`` process: where it runs, how many training jobs at once, its last heartbeat."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    slots: Mapped[int] = mapped_column(Integer)
+    tuning_job: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    heartbeat_at: Mapped[datetime] = mapped_column(Timestamp)
+    ended_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class LogChunkRow(Base):
+    """Log text of a training job that runs on another machine, shipped by its worker in order."""
+
+    __tablename__ = "log_chunks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_job_id: Mapped[int] = mapped_column(ForeignKey("training_jobs.id", ondelete="CASCADE"), index=True)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[str] = mapped_column(LongText)
+
+
+class CodePackageRow(Base):
+    """A tuning job's ``source_dir``, packed when it starts, for workers on other machines."""
+
+    __tablename__ = "code_packages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tuning_job_id: Mapped[int] = mapped_column(ForeignKey("tuning_jobs.id", ondelete="CASCADE"), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LongBinary)
 
 
 class StoreInfoRow(Base):
