@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ def _path(where: tuple[str, ...]) -> str:
     return location(where) or "the top level"
 
 
-def location(parts: tuple[object, ...] | list[object]) -> str:
+def location(parts: Sequence[object]) -> str:
     """Where in a document a value sits, as ``a.b.0``; keys that are not plain text are quoted, all cut short."""
     shown = []
     for part in parts:
