@@ -24,6 +24,8 @@ _EXPORTS = {
     "WarmStartConfig": "modeltune.sdk",
     "WarmStartTypes": "modeltune.sdk",
     "ModeltuneError": "modeltune.errors",
+    "deploy": "modeltune.serving",
+    "Predictor": "modeltune.serving",
 }
 
 __all__ = sorted(_EXPORTS)

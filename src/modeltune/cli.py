@@ -305,6 +305,7 @@ def _print_json(data: Any) -> None:
 
 
 register_report_commands(app)
+__import__("modeltune.cli_serving").cli_serving.register(app)
 
 
 def main() -> None:
