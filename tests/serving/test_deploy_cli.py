@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from modeltune.serving.server import free_port
 from modeltune.store import Store
@@ -83,7 +84,10 @@ def test_transform_fn_with_input_fn_is_refused_at_start_in_one_line(model_dir: P
     )
 
 
-def test_a_training_script_without_model_fn_names_the_entry_point_option(toy_job: str) -> None:
+def test_a_training_script_without_model_fn_names_the_entry_point_option(
+    toy_job: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # importing the toy script (it has no main guard) writes model.txt here
     line = refusal("deploy", toy_job)
 
     assert "toy_train.py' defines no model_fn(model_dir) to load the model;" in line
