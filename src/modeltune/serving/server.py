@@ -37,49 +37,68 @@ def require_server() -> None:
         extras.require(module, "server", "serving a model needs", ServingError)
 
 
-def free_port(host: str, port: int) -> int:
-    """``port`` when nothing listens on it at ``host``; for 0, a free port the system picks.
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0: a free port the system picks), for the server to listen on.
+
+    The socket is made with ``IPPROTO_TCP``: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on
+    connections accepted from such a socket, and uvicorn's own multi-worker socket lacks it, which
+    made every keep-alive request wait ~40 ms for a delayed ACK (uvicorn issue #3149; benchmarks/serving).
 
     Raises:
         ServingError: the port is in use, or ``host`` is not an address of this machine.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise ServingError(
-                    f"port {port} on {host} is in use; choose another with --port (0 picks a free one)"
-                ) from None
-            raise ServingError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); check --host") from None
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServingError(
+                f"port {port} on {host} is in use; choose another with --port (0 picks a free one)"
+            ) from None
+        raise ServingError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); check --host") from None
+    return sock
+
+
+def free_port(host: str, port: int) -> int:
+    """``port`` when it is free on ``host`` now (0: a free port); ServingError when it is in use."""
+    with listen(host, port) as sock:
         return int(sock.getsockname()[1])
 
 
 def serve(location: ModelLocation, host: str, port: int, workers: int) -> None:
     """Serve ``location`` with ``workers`` processes until Ctrl-C or SIGTERM.
 
-    The inference script is checked here first, so that a script that cannot serve is refused with
-    one sentence before anything listens.
+    The inference script is checked and the port bound first, so that a script that cannot serve
+    or a port in use is refused with one sentence before anything starts.
 
     Raises:
-        ServingError: missing extra, unusable script or model archive, port in use.
+        ServingError: missing extra, unusable script or model archive, port in use, or a server
+            that did not start.
     """
     require_server()
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    with unpacked(location.model_dir) as model_dir:
+    with unpacked(location.model_dir) as model_dir, listen(host, port) as sock:
         load_handlers(location.entry_point)
-        port = free_port(host, port)
+        port = sock.getsockname()[1]
         os.environ.update(SM_MODEL_DIR=str(model_dir), SAGEMAKER_PROGRAM=str(location.entry_point))
         print(
             f"Serving {location.what} on http://{host}:{port} (GET /ping, POST /invocations) "
             f"with {workers} worker{'s' if workers > 1 else ''}; Ctrl-C stops it.",
             flush=True,
         )
-        # Access logging off: one log line per request costs throughput (benchmarks/serving).
-        uvicorn.run(_APP_FACTORY, factory=True, host=host, port=port, workers=workers, access_log=False)
+        # No access log: a line per request costs throughput (benchmarks/serving).
+        config = uvicorn.Config(_APP_FACTORY, factory=True, host=host, port=port, workers=workers, access_log=False)
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+            return
+        server = uvicorn.Server(config)
+        server.run(sockets=[sock])
+        if not server.started:
+            raise ServingError("the model server did not start; see the messages above")
 
 
 class ServerProcess:
