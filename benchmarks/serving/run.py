@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import importlib.metadata
 import importlib.util
+import io
 import json
 import os
 import platform
@@ -166,6 +167,26 @@ def _measure(
     return records
 
 
+def _predict_alone(model_dir: Path, bodies: list[bytes], count: int) -> dict[str, float]:
+    """p50 and p99 (ms) of the digits model's ``predict`` on one decoded row, in this process, without HTTP."""
+    import joblib
+    import numpy as np
+
+    model = joblib.load(model_dir / "model.joblib")
+    rows = [np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2) for body in bodies]
+    for row in rows[:50]:
+        model.predict(row)
+    latencies = []
+    for number in range(count):
+        started = time.perf_counter()
+        model.predict(rows[number % len(rows)])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": round(float(np.percentile(latencies, 50)), 3),
+        "p99_ms": round(float(np.percentile(latencies, 99)), 3),
+    }
+
+
 def _record(
     model: str, server: Server, phase: str, concurrency: int, round_number: int, result: LoadResult
 ) -> dict[str, Any]:
@@ -260,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
                     "seconds_to_first_ping_200": round(running.startup_seconds, 3),
                 }
             )
+    predict_alone = _predict_alone(models["digits"][0], bodies, args.sequential)
     environment["load_average_after"] = os.getloadavg()
-    results = {"environment": environment, "load": load, "startup": startup}
+    results = {"environment": environment, "load": load, "startup": startup, "predict_alone": predict_alone}
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     for name, rows in (("results.csv", load), ("startup.csv", startup)):
         with open(args.out / name, "w", newline="") as handle:

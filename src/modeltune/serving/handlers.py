@@ -82,8 +82,8 @@ class Handlers:
 def load_handlers(path: Path) -> Handlers:
     """Import the inference script at ``path`` (with its folder on sys.path) and collect its handlers.
 
-    The script is imported as a module named after its file, so its ``if __name__ == "__main__"``
-    block does not run. Each path is imported once per process.
+    The script is imported as a module named after its file (prefixed when a loaded module has that
+    name), so its ``if __name__ == "__main__"`` block does not run. Each path is imported once per process.
 
     Raises:
         ServingError: the script is missing, fails to import, defines no ``model_fn``, or defines
@@ -108,7 +108,9 @@ def load_handlers(path: Path) -> Handlers:
 
 
 def _import(path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    # Named after the file, as SageMaker imports it, unless that would replace a loaded module (code.py).
+    name = path.stem if path.stem not in sys.modules else f"modeltune_entry_point_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ServingError(f"the entry point {str(path)!r} is not a Python file; name a .py script with --entry-point")
     module = importlib.util.module_from_spec(spec)

@@ -115,7 +115,7 @@ def _supported_match(kind: str) -> str | None:
 def _builtin(value: Any) -> Any:
     if hasattr(value, "tolist"):  # NumPy arrays and scalars
         return value.tolist()
-    raise TypeError(f"a prediction of type {type(value).__name__} cannot be written as JSON")
+    raise TypeError(f"a {type(value).__name__} cannot be written as JSON")
 
 
 def encode(prediction: Any, content_type: str) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,7 +88,7 @@ class Predictor:
     def __enter__(self) -> Predictor:
         return self
 
-    def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.delete_endpoint()
 
 
