@@ -32,16 +32,24 @@ def run_load(
 ) -> LoadResult:
     """POST ``requests`` bodies (cycling through ``bodies``) to ``127.0.0.1:port/invocations``.
 
-    ``concurrency`` connections send back to back; the run stops after ``requests`` requests or
-    ``max_seconds`` seconds, whichever comes first.
+    ``concurrency`` connections, opened 10 ms apart before the first request, send back to back; the
+    run stops after ``requests`` requests or ``max_seconds`` seconds, whichever comes first.
     """
     numbers = itertools.count()
     deadline = time.perf_counter() + max_seconds
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     failures = [0] * concurrency
 
+    # Connected up front, one at a time: asyncio accepts every pending connection in one go, so a burst
+    # of first requests would pile the keep-alive connections onto whichever worker woke first.
+    connections = []
+    for _ in range(concurrency):
+        connections.append(http.client.HTTPConnection("127.0.0.1", port, timeout=60))
+        connections[-1].connect()
+        time.sleep(0.01)
+
     def client(slot: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection = connections[slot]
         try:
             while (number := next(numbers)) < requests and time.perf_counter() < deadline:
                 started = time.perf_counter()

@@ -173,3 +173,8 @@ def test_only_the_two_routes_answer(doubler: str) -> None:
 def test_the_server_refuses_a_script_whose_model_fn_raises(model_dir: Path) -> None:
     with pytest.raises(ServingError, match=r"cannot load the model \(model_fn failed: RuntimeError: the weights"):
         ServerProcess(locate_folder(model_dir, str(SCRIPTS / "broken.py")))
+
+
+def test_a_server_that_dies_at_start_reports_its_exit_code_and_last_line(model_dir: Path) -> None:
+    with pytest.raises(ServingError, match=r"^the model server exited with code 3 before answering /ping: giving up"):
+        ServerProcess(locate_folder(model_dir, str(SCRIPTS / "exits.py")))

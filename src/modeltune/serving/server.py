@@ -124,10 +124,11 @@ class ServerProcess:
         handle, log_name = tempfile.mkstemp(prefix="modeltune-server-", suffix=".log")
         self.log_path = Path(log_name)
         command = [sys.executable, "-m", "modeltune", "deploy", "--host", LOCALHOST, "--port", str(self.port)]
+        command += ["--workers", str(workers)]
         env = {**os.environ, "SM_MODEL_DIR": str(location.model_dir), "SAGEMAKER_PROGRAM": str(location.entry_point)}
         with os.fdopen(handle, "wb") as log:
             self.process = subprocess.Popen(
-                [*command, "--workers", str(workers)],
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -144,9 +145,9 @@ class ServerProcess:
         while True:
             code = self.process.poll()
             if code is not None:
-                reason = self._last_error()
+                reason = self._exit_reason(code)
                 self.stop()
-                raise ServingError(reason or f"the model server exited with code {code} before answering /ping")
+                raise ServingError(reason)
             status, text = self._ping()
             if status == 200:
                 return
@@ -171,10 +172,13 @@ class ServerProcess:
         finally:
             connection.close()
 
-    def _last_error(self) -> str | None:
-        lines = self.log_path.read_text(errors="replace").splitlines()
+    def _exit_reason(self, code: int) -> str:
+        """The child's one-line error (``error: ...``), else its exit code and last log line (the log goes)."""
+        lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
         errors = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
-        return errors[-1] if errors else None
+        if errors:
+            return errors[-1]
+        return f"the model server exited with code {code} before answering /ping: {lines[-1] if lines else 'no output'}"
 
     def stop(self) -> None:
         """SIGTERM the server (its workers end with it), SIGKILL its process group after a grace period."""
