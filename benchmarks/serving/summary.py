@@ -16,14 +16,16 @@ def _by(load: list[dict[str, Any]], model: str, server: str, workers: int, phase
     rounds = [r for r in load if (r["model"], r["server"], r["workers"], r["phase"]) == (model, server, workers, phase)]
     if not rounds:
         return None
-    return {key: statistics.median(r[key] for r in rounds) for key in ("requests_per_second", "p50_ms", "p99_ms")}
+    medians = {key: statistics.median(r[key] for r in rounds) for key in ("requests_per_second", "p50_ms", "p99_ms")}
+    rates = [r["requests_per_second"] for r in rounds]
+    return {**medians, "slowest": min(rates), "fastest": max(rates)}
 
 
 def _table(load: list[dict[str, Any]], model: str) -> list[str]:
     servers = dict.fromkeys((r["server"], r["workers"]) for r in load if r["model"] == model)
     concurrency = next(r["concurrency"] for r in load if r["phase"] == "concurrent")
     lines = [
-        f"| server | workers | 1 connection: p50 / p99 ms | {concurrency} connections: req/s | p50 / p99 ms "
+        f"| server | workers | 1 connection: p50 / p99 ms | {concurrency} connections: req/s (rounds) | p50 / p99 ms "
         "| req/s vs plain Starlette |",
         "|---|--:|--:|--:|--:|--:|",
     ]
@@ -35,7 +37,8 @@ def _table(load: list[dict[str, Any]], model: str) -> list[str]:
         ratio = f"{concurrent['requests_per_second'] / floor['requests_per_second']:.0%}" if floor else "-"
         lines.append(
             f"| {server} | {workers} | {sequential['p50_ms']:.2f} / {sequential['p99_ms']:.2f} "
-            f"| {concurrent['requests_per_second']:.0f} | {concurrent['p50_ms']:.2f} / {concurrent['p99_ms']:.2f} "
+            f"| {concurrent['requests_per_second']:.0f} ({concurrent['slowest']:.0f}-{concurrent['fastest']:.0f}) "
+            f"| {concurrent['p50_ms']:.2f} / {concurrent['p99_ms']:.2f} "
             f"| {ratio} |"
         )
     return lines
@@ -61,7 +64,7 @@ def _targets(load: list[dict[str, Any]], alone: dict[str, float]) -> list[str]:
                 ratio = ours["requests_per_second"] / floor["requests_per_second"]
                 verdict = "met" if ratio >= THROUGHPUT_TARGET else "not met"
                 lines.append(
-                    f"- throughput, {model} model, {workers} worker(s): {ratio:.0%} of the plain Starlette route "
+                    f"- throughput, {model} model, {workers} worker(s): {ratio:.1%} of the plain Starlette route "
                     f"(target >= {THROUGHPUT_TARGET:.0%}: {verdict})."
                 )
     return lines

@@ -90,7 +90,7 @@ def serve(location: ModelLocation, host: str, port: int, workers: int) -> None:
             f"with {workers} worker{'s' if workers > 1 else ''}; Ctrl-C stops it.",
             flush=True,
         )
-        # No access log: a line per request costs throughput (benchmarks/serving).
+        # No access log: a line per request would flood the log (its cost in throughput was within noise).
         config = uvicorn.Config(_APP_FACTORY, factory=True, host=host, port=port, workers=workers, access_log=False)
         if workers > 1:
             Multiprocess(config, sockets=[sock]).run()
