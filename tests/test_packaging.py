@@ -12,7 +12,19 @@ from alembic.script import ScriptDirectory
 import modeltune.store.connection as connection
 from modeltune.store.schema import SCHEMA_REVISION
 
-HEAVY = ["pandas", "scipy", "sklearn", "altair", "fastapi", "ray", "torch", "sqlalchemy", "alembic"]
+HEAVY = [
+    "pandas",
+    "scipy",
+    "sklearn",
+    "altair",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "ray",
+    "torch",
+    "sqlalchemy",
+    "alembic",
+]
 
 
 def modules_after(code: str) -> set[str]:
@@ -38,7 +50,7 @@ def test_help_imports_nothing_heavy() -> None:
     help_text = subprocess.run(
         [sys.executable, "-m", "modeltune", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for command in ("run", "list", "describe", "training-jobs", "logs", "stop"):
+    for command in ("run", "list", "describe", "training-jobs", "logs", "stop", "deploy", "predict"):
         assert f"  {command} " in help_text
 
 

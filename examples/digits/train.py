@@ -3,7 +3,8 @@
 Runs the same under SageMaker and under modeltune: hyperparameters arrive as
 ``--name value`` arguments, the data folder as ``SM_CHANNEL_TRAIN`` and the
 model folder as ``SM_MODEL_DIR``. It prints ``pre: 0.970 rec: 0.969 f1: 0.969``,
-which the tuning job's metric regexes read.
+which the tuning job's metric regexes read. ``model_fn`` loads the saved model for
+``modeltune deploy`` and ``modeltune predict`` (as a SageMaker endpoint would).
 
     python train.py --train data/ --model-dir /tmp/model --n-estimators 100
 """
@@ -21,10 +22,10 @@ from sklearn.model_selection import train_test_split
 
 def fit(train_dir, n_estimators, max_depth, min_samples_leaf, max_features, min_weight_fraction_leaf):
     digits = pd.read_csv(Path(train_dir) / "digits.csv")
+    # Plain arrays (no column names), so that the served model takes rows without a header.
+    features, labels = digits.iloc[:, :-1].to_numpy(), digits.iloc[:, -1].to_numpy()
     # A fixed split makes training jobs with the same hyperparameters comparable.
-    Xtrain, Xtest, ytrain, ytest = train_test_split(
-        digits.iloc[:, :-1], digits.iloc[:, -1], test_size=0.2, random_state=0
-    )
+    Xtrain, Xtest, ytrain, ytest = train_test_split(features, labels, test_size=0.2, random_state=0)
     m = RandomForestClassifier(
         n_estimators=n_estimators,
         max_depth=max_depth,
@@ -38,6 +39,11 @@ def fit(train_dir, n_estimators, max_depth, min_samples_leaf, max_features, min_
     pre, rec, f1, _ = precision_recall_fscore_support(ytest, predicted, pos_label=1, average="weighted")
     print(f"pre: {pre:5.3f} rec: {rec:5.3f} f1: {f1:5.3}")
     return m
+
+
+def model_fn(model_dir):
+    """Load the model this script saved (SageMaker's inference handler)."""
+    return joblib.load(Path(model_dir) / "model.joblib")
 
 
 if __name__ == "__main__":

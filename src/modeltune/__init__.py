@@ -27,6 +27,8 @@ _EXPORTS = {
     "StrategyConfig": "modeltune.sdk",
     "TuningJobCompletionCriteriaConfig": "modeltune.sdk",
     "ModeltuneError": "modeltune.errors",
+    "deploy": "modeltune.serving",
+    "Predictor": "modeltune.serving",
 }
 
 __all__ = sorted(_EXPORTS)

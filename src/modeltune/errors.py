@@ -21,3 +21,15 @@ class ConflictError(ModeltuneError):
 
 class StoreError(ModeltuneError):
     """The store cannot be opened or written."""
+
+
+class ServingError(ModeltuneError):
+    """A model cannot be served as asked (model folder, entry script, port, missing extra)."""
+
+
+class InvocationError(ServingError):
+    """An endpoint answered a prediction request with an error; ``status`` is the HTTP status code."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status

@@ -19,13 +19,16 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modeltune.core import EarlyStoppingType, ObjectiveType, StrategyName, WarmStartType
 from modeltune.errors import ModeltuneError
 from modeltune.spec import TuningJobSpec, parse_spec
 from modeltune.store import Store
 from modeltune.store import repository as repo
+
+if TYPE_CHECKING:
+    from modeltune.serving import Predictor
 
 
 def ContinuousParameter(min_value: float, max_value: float, scaling_type: str = "Auto") -> dict[str, Any]:  # noqa: N802
@@ -343,6 +346,21 @@ class HyperparameterTuner:
         from modeltune.controller import service
 
         service.stop(self.store, self._name())
+
+    def deploy(
+        self,
+        training_job: str | None = None,
+        entry_point: str | None = None,
+        port: int | None = None,
+        workers: int = 1,
+    ) -> Predictor:
+        """Serve the latest tuning job's best (or named) training job and return its ``Predictor``.
+
+        See ``modeltune.deploy`` for the arguments.
+        """
+        from modeltune.serving import deploy
+
+        return deploy(self._name(), training_job, entry_point, port, workers, store=self.store)
 
     def analytics(self) -> HyperparameterTuningJobAnalytics:
         """The latest tuning job's analytics (``.dataframe()``)."""

@@ -90,8 +90,8 @@ def test_a_store_from_a_newer_modeltune_is_one_line(home: Path) -> None:
 
     assert result.returncode == 2
     assert result.stderr.strip().endswith(
-        f"has schema revision 0099, newer than this modeltune knows ({SCHEMA_REVISION}); upgrade modeltune on this machine "
-        "(pip install -U modeltune)"
+        f"has schema revision 0099, newer than this modeltune knows ({SCHEMA_REVISION}); upgrade modeltune on this "
+        "machine (pip install -U modeltune)"
     )
 
 

@@ -1,8 +1,9 @@
 """The ``modeltune`` command line: run tuning jobs, inspect them, stop them, draw them.
 
-The commands live in ``jobs`` (what changes a tuning job), ``inspect`` (what reads one) and
-``reports`` (charts and tables in files); this module lists them in the order ``--help``
-shows. Heavy libraries load inside the commands so that ``modeltune --help`` stays fast.
+The commands live in ``jobs`` (what changes a tuning job), ``inspect`` (what reads one),
+``reports`` (charts and tables in files) and ``serving`` (the best model over HTTP); this module
+lists them in the order ``--help`` shows. Heavy libraries load inside the commands so that
+``modeltune --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 import typer
 
-from modeltune.cli import inspect, jobs, reports
+from modeltune.cli import inspect, jobs, reports, serving
 from modeltune.cli.common import errors
 from modeltune.errors import ModeltuneError
 
@@ -34,6 +35,8 @@ app.command("spec")(jobs.show_spec)
 app.command()(jobs.delete)
 app.command()(reports.plot)
 app.command()(reports.export)
+app.command()(serving.deploy)
+app.command()(serving.predict)
 
 
 def main() -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
+from modeltune import extras
 from modeltune.errors import ModeltuneError
-
-INSTALL = "pip install 'modeltune[viz]'"
 
 
 class VizError(ModeltuneError):
@@ -16,7 +14,4 @@ class VizError(ModeltuneError):
 
 def require(module: str) -> ModuleType:
     """Import ``module`` (altair, vl_convert) or raise VizError naming the install command."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise VizError(f"charts need {module}, which is not installed; install it with {INSTALL}") from None
+    return extras.require(module, "viz", "charts need", VizError)
