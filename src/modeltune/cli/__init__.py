@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from modeltune.cli import inspect, jobs, reports, serving
+from modeltune.cli import inspect, jobs, reports, serving, workers
 from modeltune.cli.common import errors
 from modeltune.errors import ModeltuneError
 
@@ -37,6 +37,8 @@ app.command()(reports.plot)
 app.command()(reports.export)
 app.command()(serving.deploy)
 app.command()(serving.predict)
+app.command()(workers.worker)
+app.command()(workers.workers)
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -66,25 +65,19 @@ def logs(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines until it ends.")] = False,
     store: StoreOption = None,
 ) -> None:
-    """Print a training job's log (stdout and stderr)."""
+    """Print a training job's log (stdout and stderr), wherever it ran."""
+    from modeltune.analytics.logs import read_log
     from modeltune.store import repository as repo
 
     the_store = open_store(store)
     tuning_job = repo.get_tuning_job(the_store, job)
     record = repo.get_training_job(the_store, tuning_job, training_job)
-    path = Path(record.log_path)
     offset = 0
     while True:
-        if path.exists():
-            with open(path, "rb") as handle:
-                handle.seek(offset)
-                chunk = handle.read()
-            offset += len(chunk)
-            sys.stdout.write(chunk.decode("utf-8", "replace"))
-            sys.stdout.flush()
-        if not follow:
-            return
-        record = repo.get_training_job(the_store, tuning_job, record.name)
-        if record.status.terminal and path.exists() and path.stat().st_size == offset:
+        text, offset = read_log(the_store, record, offset)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        if not follow or (record.status.terminal and not text):
             return
         time.sleep(0.5)
+        record = repo.get_training_job(the_store, tuning_job, record.name)

@@ -30,6 +30,10 @@ def run(
     warm_start_type: Annotated[
         str, typer.Option(help="IdenticalDataAndAlgorithm or TransferLearning (with --warm-start-from).")
     ] = "IdenticalDataAndAlgorithm",
+    executor: Annotated[
+        str | None,
+        typer.Option(help="Where training jobs run: local (processes here, the default) or workers."),
+    ] = None,
     detach: DetachOption = False,
     store: StoreOption = None,
 ) -> None:
@@ -46,6 +50,8 @@ def run(
         data["name"] = name
     if strategy:
         data["strategy"] = strategy
+    if executor:
+        data["executor"] = executor
     overrides = {k: v for k, v in (("max_jobs", max_jobs), ("max_parallel_jobs", max_parallel_jobs)) if v}
     limits = data.get("limits") or {}
     if overrides and isinstance(limits, dict):  # otherwise validation names what is wrong with limits
@@ -87,8 +93,7 @@ def _run_in_foreground(store: Store, name: str) -> None:
             errors.print("Stopping: running training jobs get SIGTERM (Ctrl-C again to kill them now)...")
             controller.request_stop()
         else:
-            for training_job in controller.executor.running():
-                controller.executor.stop(training_job, 0)
+            controller.kill_all()
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:

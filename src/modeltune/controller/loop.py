@@ -1,11 +1,12 @@
-"""The tuning loop: ask the strategy, launch training jobs, follow their metrics, finish.
+"""The tuning loop: ask the strategy, launch training jobs, follow their metrics, stop, finish.
 
-A controller holds the tuning job's lease while it runs (one controller per tuning job).
-It keeps a mirror of the job's training jobs, loaded from the store when it starts and
-updated as it writes, so each step costs the same however many training jobs there are;
-nothing in it cannot be rebuilt from the store. When it starts, it re-attaches to the
-training jobs a previous controller left running (they run on without one) and takes the
-outcome of those that ended meanwhile from their files.
+A controller holds the tuning job's lease while it runs (one controller per tuning job). It
+decides; a runner (``modeltune.runners``) carries the decisions out and records what the
+training jobs report. The controller keeps a mirror of the job's training jobs, loaded from the
+store when it starts and updated with every record it writes or its runner reports, so a step
+costs the same however many training jobs there are; nothing in it cannot be rebuilt from the
+store. When it starts, its runner re-attaches to the training jobs a previous controller left
+running (they run on without one).
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from modeltune.analytics.progress import Progress
 from modeltune.controller.completion import Completion, check_completion
-from modeltune.controller.running_job import RunningJob
+from modeltune.controller.mirror import TrainingJobMirror
 from modeltune.controller.warm_start import parent_observations
-from modeltune.core import MetricValue, Observation, TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.core import ExecutorName, Observation, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, ModeltuneError
-from modeltune.executors import Executor, ExecutorEvent, JobFiles, LocalExecutor
-from modeltune.executors.contract import LOG_FILE, prepare_launch
+from modeltune.executors import Executor
+from modeltune.executors.contract import LOG_FILE
+from modeltune.runners import LocalRunner, Runner, RunnerEvents
 from modeltune.spec import TuningJobSpec
 from modeltune.stopping import StoppingRule
 from modeltune.store import Store, TrainingJob, TuningJob, leases
@@ -47,15 +48,25 @@ class LeaseLost(ConflictError):
         )
 
 
+def runner_for(spec: TuningJobSpec, store: Store, executor: Executor | None = None) -> Runner:
+    """The runner the spec asks for: local processes (the default), or workers that claim training jobs."""
+    if spec.executor == ExecutorName.WORKERS:
+        from modeltune.runners.pool import WorkerPoolRunner
+
+        return WorkerPoolRunner(store)
+    return LocalRunner(store, executor)
+
+
 class Controller:
     """Runs one tuning job to its end.
 
     Args:
         store: the store holding the tuning job.
         name: the tuning job's name (created beforehand with status InProgress).
-        executor: where training jobs run; local processes by default.
+        executor: where a local runner runs training jobs (local processes by default).
         on_progress: called with a ``Progress`` whenever the counts or the best value change.
-        poll_seconds: longest wait for executor events per loop iteration.
+        poll_seconds: longest wait for the runner's events per loop iteration.
+        runner: who runs the training jobs (by default the one the spec's ``executor`` names).
     """
 
     def __init__(
@@ -65,11 +76,12 @@ class Controller:
         executor: Executor | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         poll_seconds: float = 0.25,
+        runner: Runner | None = None,
     ):
         self.store = store
         self.job = repo.get_tuning_job(store, name)
         self.spec = TuningJobSpec.model_validate(self.job.spec)
-        self.executor = executor or LocalExecutor()
+        self.runner = runner or runner_for(self.spec, store, executor)
         self.on_progress = on_progress
         self.poll_seconds = poll_seconds
         self.owner = uuid.uuid4().hex
@@ -85,19 +97,23 @@ class Controller:
             self.strategy, stopping.type, stopping.min_steps, stopping.min_peers
         )
         self.parents: list[Observation] = parent_observations(store, self.spec)
-        self.records: dict[int, TrainingJob] = {}
-        self.curves: dict[int, list[tuple[float, float]]] = {}
-        self.running: dict[str, RunningJob] = {}
+        self.jobs = TrainingJobMirror([], {})
         self.stop_requested_locally = False
         self._completion: Completion | None = None
         self._exhausted = False
         self._last_heartbeat = 0.0
         self._started = time.monotonic()
         self._last_progress: Progress | None = None
+        self._progress_version = -1
 
     def request_stop(self) -> None:
         """Ask for a graceful stop from this process (e.g. on Ctrl-C)."""
         self.stop_requested_locally = True
+
+    def kill_all(self) -> None:
+        """Kill every running training job at once (e.g. on a second Ctrl-C); they end Stopped."""
+        for record in self.jobs.active:
+            self.runner.stop(record, 0)
 
     def run(self) -> TuningJob:
         """Run until the budget is spent, a completion criterion is met, or a stop is requested.
@@ -111,7 +127,7 @@ class Controller:
             raise ConflictError(running_elsewhere(repo.get_tuning_job(self.store, self.job.name)))
         try:
             self._begin_run()
-            self._load()
+            self.jobs = TrainingJobMirror.load(self.store, self.job.id, self.spec.objective.metric)
             self._recover()
             return self._loop()
         except KeyboardInterrupt:
@@ -136,22 +152,21 @@ class Controller:
                 return self.job
             if status == TuningJobStatus.STOPPING:
                 self._stop_all("stopped by request")
-                if not self.running:
+                if not self.jobs.active:
                     return self._finish(TuningJobStatus.STOPPED, "stopped by request")
             else:
                 self._enforce_limits()
-                failures = self._final_failures()
                 limit = self.spec.limits.max_failed_jobs
-                if limit is not None and failures >= limit:
+                if limit is not None and self.jobs.final_failures >= limit:
                     self._stop_all(f"the tuning job reached limits.max_failed_jobs ({limit})")
                     self._drain()
-                    return self._finish(
-                        TuningJobStatus.FAILED, f"{failures} training jobs failed, reaching limits.max_failed_jobs"
-                    )
+                    reason = f"{self.jobs.final_failures} training jobs failed, reaching limits.max_failed_jobs"
+                    return self._finish(TuningJobStatus.FAILED, reason)
                 self._launch_new()
-                if not self.running and (self._exhausted or self._completion or self._created() >= self.spec.max_jobs):
+                spent = self._exhausted or self._completion or self.jobs.created >= self.spec.max_jobs
+                if spent and not self.jobs.active:
                     return self._finish(TuningJobStatus.COMPLETED, self._end_reason())
-            self._handle(self.executor.poll(self.poll_seconds))
+            self._absorb(self.runner.poll(self.poll_seconds))
             self._report_progress()
 
     def _crashed(self, exc: Exception) -> None:
@@ -200,211 +215,107 @@ class Controller:
         self.job = repo.get_tuning_job(self.store, self.job.name)
         return self.job.status
 
-    def _load(self) -> None:
-        """The mirror of this job's training jobs and their objective curves, from the store."""
-        records = repo.list_training_jobs(self.store, self.job.id)
-        self.records = {r.id: r for r in records}
-        metric = self.spec.objective.metric
-        values = repo.metric_values(self.store, list(self.records))
-        self.curves = {tid: [(v.step, v.value) for v in vs if v.name == metric] for tid, vs in values.items()}
-
     def _recover(self) -> None:
-        """Re-attach to the training jobs a previous controller left running; launch those it created but
-        never started."""
-        unfinished = [r for r in self.records.values() if r.status.running]
-        for record in unfinished:
-            if not record.status.running:
-                continue
-            monitor = RunningJob(record, self.spec)
-            files = JobFiles(record.name, Path(record.log_path), Path(record.output_dir))
-            if self.executor.attach(files, monitor.log_offset):
-                self.running[record.name] = monitor
-                if record.started_at is None:
-                    self._update(record, status=TrainingJobStatus.IN_PROGRESS, started_at=utcnow())
-            elif record.status != TrainingJobStatus.PENDING:  # started, but its files are gone
-                self._update(
-                    record,
-                    status=TrainingJobStatus.FAILED,
-                    ended_at=utcnow(),
-                    retryable=True,
-                    status_reason="lost: its folder no longer shows that it ran",
-                )
-            elif self.job.status == TuningJobStatus.IN_PROGRESS:
-                self._start(monitor)
+        """Let the runner follow the training jobs a previous controller left unfinished; launch those it
+        created but never started (or drop them when the job is being stopped)."""
+        unfinished = self.jobs.active
+        if not unfinished:
+            return
+        for record in self.runner.recover(unfinished, self.spec):
+            if self.job.status == TuningJobStatus.IN_PROGRESS:
+                self.jobs.put(self.runner.launch(record, self.spec))
             else:
                 self._update(record, status=TrainingJobStatus.STOPPED, status_reason="stopped before it started")
-        if unfinished:
-            log.info("re-attached to %d of %d unfinished training jobs", len(self.running), len(unfinished))
+        self.jobs = TrainingJobMirror.load(self.store, self.job.id, self.spec.objective.metric)
+        log.info("re-attached to %d of %d unfinished training jobs", len(self.runner.active()), len(unfinished))
 
     def _update(self, record: TrainingJob, **fields: Any) -> TrainingJob:
         """Write ``fields`` of a training job to the store and to the mirror."""
         repo.update_training_job(self.store, record.id, **fields)
-        updated = replace(self.records[record.id], **fields)
-        self.records[record.id] = updated
-        if record.name in self.running:
-            self.running[record.name].record = updated
+        updated = replace(self.jobs.records[record.id], **fields)
+        self.jobs.put(updated)
         return updated
-
-    def _created(self) -> int:
-        """Training jobs counted against the budget (retries are not)."""
-        return sum(1 for r in self.records.values() if r.retry_of is None)
-
-    def _retried(self) -> set[int]:
-        return {r.retry_of for r in self.records.values() if r.retry_of is not None}
-
-    def _final_failures(self) -> int:
-        """Failed training jobs that will not be retried."""
-        retried = self._retried()
-        return sum(1 for r in self.records.values() if r.status == TrainingJobStatus.FAILED and r.id not in retried)
-
-    def _history(self) -> list[Observation]:
-        retried = self._retried()
-        own = [
-            Observation(
-                r.hyperparameters,
-                r.status,
-                r.final_objective,
-                curve=tuple(self.curves.get(r.id, ())),
-                number=r.number,
-            )
-            for r in self.records.values()
-            if r.id not in retried
-        ]
-        return self.parents + own
 
     # -- launching and stopping ------------------------------------------------------------------------
 
     def _launch_new(self) -> None:
-        free = self.spec.limits.max_parallel_jobs - len(self.running)
-        for record in self._retries_due()[: max(0, free)]:
+        free = self.spec.limits.max_parallel_jobs - len(self.jobs.active)
+        for record in self.jobs.retries_due(self.spec.training.max_retry_attempts)[: max(0, free)]:
             self._launch(record.hyperparameters, retry_of=record.id)
             free -= 1
         self._completion = self._completion or self._check_completion()
-        count = min(free, self.spec.max_jobs - self._created())
+        count = min(free, self.spec.max_jobs - self.jobs.created)
         if count <= 0 or self._exhausted or self._completion:
             return
-        suggestions = self.strategy.suggest(self._history(), count)
+        suggestions = self.strategy.suggest(self.jobs.history(self.parents), count)
         if len(suggestions) < count:
             self._exhausted = True
         for hyperparameters in suggestions:
             self._launch(hyperparameters)
 
-    def _retries_due(self) -> list[TrainingJob]:
-        """Failed training jobs whose failure was not their code's fault and that have retries left."""
-        limit = self.spec.training.max_retry_attempts
-        if limit == 0:
-            return []
-        retried = self._retried()
-        due = []
-        for record in self.records.values():
-            if not record.retryable or record.id in retried:
-                continue
-            attempts, earlier = 1, record.retry_of
-            while earlier is not None:
-                attempts, earlier = attempts + 1, self.records[earlier].retry_of
-            if attempts <= limit:
-                due.append(record)
-        return due
-
     def _launch(self, hyperparameters: dict[str, Any], retry_of: int | None = None) -> None:
-        number = max((r.number for r in self.records.values()), default=0) + 1
+        number = self.jobs.next_number()
         name = f"{self.job.name}-{number:03d}"
         folder = self.store.jobs_folder() / self.job.name / name
+        # Training jobs left without an owner wait for a worker to claim them; the rest are this controller's.
+        owner = None if self.runner.claimable else self.owner
         record = repo.add_training_job(
-            self.store, self.job.id, number, name, hyperparameters, str(folder / LOG_FILE), str(folder), retry_of
+            self.store, self.job.id, number, name, hyperparameters, str(folder / LOG_FILE), str(folder), retry_of, owner
         )
-        self.records[record.id] = record
-        self._start(RunningJob(record, self.spec))
-
-    def _start(self, monitor: RunningJob) -> None:
-        record = monitor.record
-        request = prepare_launch(self.spec, record.name, record.hyperparameters, Path(record.output_dir), record.number)
-        self.running[record.name] = monitor
-        pid = self.executor.launch(request)
-        self._update(
-            record, status=TrainingJobStatus.IN_PROGRESS, started_at=utcnow(), pid=pid, host=socket.gethostname()
-        )
+        self.jobs.put(record)
+        self.jobs.put(self.runner.launch(record, self.spec))
 
     def _enforce_limits(self) -> None:
         limit = self.spec.limits.max_runtime_per_training_job
         if limit is not None:
             now = utcnow()
-            for name, job in self.running.items():
-                started = job.record.started_at
-                if started is not None and (now - started).total_seconds() > limit and job.stop_reason is None:
-                    self._stop(name, f"MaxRuntimeExceeded: ran longer than the {limit:g} s limit")
+            for record in self.jobs.active:
+                started = record.started_at
+                if started is not None and (now - started).total_seconds() > limit:
+                    self._stop(record, f"MaxRuntimeExceeded: ran longer than the {limit:g} s limit")
         tuning_limit = self.spec.limits.max_runtime
         if tuning_limit is not None and time.monotonic() - self._started > tuning_limit:
             self._exhausted = True
             self._stop_all(f"MaxRuntimeExceeded: the tuning job reached its {tuning_limit:g} s limit")
 
-    def _stop(self, name: str, reason: str, status: TrainingJobStatus = TrainingJobStatus.STOPPED) -> None:
-        job = self.running[name]
-        if job.stop_reason is None:
-            job.request_stop(reason, status)
-            self._update(job.record, status=TrainingJobStatus.STOPPING, stop_reason=reason, stop_status=status)
-            self.executor.stop(name, self.spec.training.stop_grace_seconds)
+    def _stop(self, record: TrainingJob, reason: str, status: TrainingJobStatus = TrainingJobStatus.STOPPED) -> None:
+        """Record why a training job is stopped (the first reason wins), then have the runner stop it."""
+        if record.stop_reason is not None:
+            return
+        stopping = self._update(record, status=TrainingJobStatus.STOPPING, stop_reason=reason, stop_status=status)
+        self.runner.stop(stopping, self.spec.training.stop_grace_seconds)
 
     def _stop_all(self, reason: str) -> None:
-        for name in list(self.running):
-            self._stop(name, reason)
+        for record in self.jobs.active:
+            self._stop(record, reason)
 
-    # -- events ------------------------------------------------------------------------------------------
+    # -- what the runner reports -------------------------------------------------------------------------
 
-    def _handle(self, events: list[ExecutorEvent]) -> None:
-        new_values: dict[str, list[MetricValue]] = {}
-        exits: list[ExecutorEvent] = []
-        for event in events:
-            job = self.running.get(event.name)
-            if job is None:
+    def _absorb(self, events: RunnerEvents) -> None:
+        """Take in the runner's news: records that changed, and new values for the stopping rule."""
+        for record in events.changed:
+            self.jobs.put(record)
+        objective = self.spec.objective.metric
+        updated = [tid for tid, values in events.values.items() if self.jobs.extend_curve(tid, values, objective)]
+        if self.stopping_rule is None:
+            return
+        history: list[Observation] | None = None
+        for training_job_id in updated:
+            record = self.jobs.records[training_job_id]
+            if not record.status.running or record.stop_reason is not None:
                 continue
-            if event.is_exit:
-                exits.append(event)
-            else:
-                new_values.setdefault(event.name, []).extend(job.feed_line(event.line or "", event.offset))
-        for name, job in self.running.items():
-            values = new_values.get(name, []) + job.read_files()
-            if values:  # lines without values need not be recorded: reading them again finds nothing
-                repo.record_progress(self.store, job.record.id, values, job.cursor)
-                self._apply_stopping_rule(job, values)
-        for event in exits:
-            self._finish_training_job(event)
-
-    def _apply_stopping_rule(self, job: RunningJob, values: list[MetricValue]) -> None:
-        """Extend the job's curve with its new objective values; stop it if the rule says so."""
-        objective = [(v.step, v.value) for v in values if v.name == self.spec.objective.metric]
-        if not objective:
-            return
-        self.curves.setdefault(job.record.id, []).extend(objective)
-        if self.stopping_rule is None or job.stop_reason is not None:
-            return
-        history = self._history()
-        observation = next(o for o in history if not o.source and o.number == job.record.number)
-        decision = self.stopping_rule.should_stop(observation, history)
-        if decision is not None:
-            self._stop(job.name, decision.reason, decision.status)
-
-    def _finish_training_job(self, event: ExecutorEvent) -> None:
-        job = self.running.pop(event.name)
-        outcome = job.outcome(event.exit_code, event.error)
-        self._update(
-            job.record,
-            status=outcome.status,
-            final_objective=outcome.final_objective,
-            status_reason=outcome.reason,
-            exit_code=event.exit_code,
-            ended_at=event.ended_at or utcnow(),
-            retryable=outcome.retryable,
-        )
+            history = history or self.jobs.history(self.parents)
+            decision = self.stopping_rule.should_stop(self.jobs.observation(record), history)
+            if decision is not None:
+                self._stop(record, decision.reason, decision.status)
 
     def _drain(self) -> None:
         deadline = time.monotonic() + self.spec.training.stop_grace_seconds + 10
-        while self.running and time.monotonic() < deadline:
-            self._handle(self.executor.poll(self.poll_seconds))
+        while self.jobs.active and time.monotonic() < deadline:
+            self._absorb(self.runner.poll(self.poll_seconds))
 
     def _check_completion(self) -> Completion | None:
-        scored = [r for r in self.records.values() if r.status.scored and r.final_objective is not None]
-        scored.sort(key=lambda r: (r.ended_at or r.created_at, r.number))
+        scored = self.jobs.scored_in_end_order()
         return check_completion(self.spec.completion_criteria, self.spec.objective.type, scored, len(self.spec.ranges))
 
     def _end_reason(self) -> str | None:
@@ -416,12 +327,9 @@ class Controller:
         return None
 
     def _finish(self, status: TuningJobStatus, reason: str | None) -> TuningJob:
-        records = self.records.values()
-        if (
-            status == TuningJobStatus.COMPLETED
-            and records
-            and all(r.status == TrainingJobStatus.FAILED for r in records)
-        ):
+        records = list(self.jobs.records.values())
+        all_failed = bool(records) and all(r.status == TrainingJobStatus.FAILED for r in records)
+        if status == TuningJobStatus.COMPLETED and all_failed:
             status, reason = TuningJobStatus.FAILED, "every training job failed; see 'modeltune training-jobs' for why"
         details = self._completion.details if self._completion else None
         self._end_run(status=status, status_reason=reason, completion_details=details)
@@ -431,7 +339,10 @@ class Controller:
     def _report_progress(self, force: bool = False) -> None:
         if self.on_progress is None:
             return
-        progress = Progress.of(self.job, self.spec, list(self.records.values()))
+        if not force and self.jobs.version == self._progress_version and self._last_progress is not None:
+            return
+        self._progress_version = self.jobs.version
+        progress = Progress.of(self.job, self.spec, list(self.jobs.records.values()))
         if force or progress != self._last_progress:
             self._last_progress = progress
             self.on_progress(progress)

@@ -3,7 +3,7 @@
 Everything else in modeltune imports these; this package imports nothing of modeltune.
 """
 
-from modeltune.core.names import EarlyStoppingType, StrategyName, WarmStartType
+from modeltune.core.names import EarlyStoppingType, ExecutorName, StrategyName, WarmStartType
 from modeltune.core.objective import ObjectiveType, best_training_job, jobs_not_improving
 from modeltune.core.records import MetricValue, Observation, utcnow
 from modeltune.core.status import (
@@ -21,6 +21,7 @@ __all__ = [
     "TERMINAL_TRAINING",
     "TERMINAL_TUNING",
     "EarlyStoppingType",
+    "ExecutorName",
     "MetricValue",
     "ObjectiveType",
     "Observation",

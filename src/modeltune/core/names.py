@@ -14,6 +14,14 @@ class StrategyName(StrEnum):
     HYPERBAND = "Hyperband"
 
 
+class ExecutorName(StrEnum):
+    """Where a tuning job's training jobs run: processes of the controller's machine, or workers that
+    claim them from the store (on any machine that reaches it)."""
+
+    LOCAL = "local"
+    WORKERS = "workers"
+
+
 class EarlyStoppingType(StrEnum):
     """SageMaker's ``TrainingJobEarlyStoppingType``: Auto applies the median rule."""
 

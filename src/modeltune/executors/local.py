@@ -58,6 +58,10 @@ class _Followed:
 class LocalExecutor(Executor):
     """Runs each training job under a supervisor process in a session of its own.
 
+    Args:
+        die_with_parent: end the training jobs when this process dies (for workers, which do not
+            re-attach), instead of letting them run on for a successor.
+
     The supervisor appends stdout and stderr to the job's log file and records the
     exit in the job's control folder, so a job survives the controller and a new
     executor can ``attach`` to it. Stopping sends SIGTERM to every process of the
@@ -65,7 +69,8 @@ class LocalExecutor(Executor):
     the grace period; whatever the job left running when it exits is killed too.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, die_with_parent: bool = False) -> None:
+        self.die_with_parent = die_with_parent
         self._jobs: dict[str, _Followed] = {}
 
     def launch(self, request: LaunchRequest) -> int | None:
@@ -78,7 +83,8 @@ class LocalExecutor(Executor):
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARIABLES}
         env.update({"PYTHONUNBUFFERED": "1", **request.env, TOKEN_VARIABLE: token})
         # Run by path in isolated mode: it needs only the standard library, so it starts fast.
-        command = [sys.executable, "-I", supervisor.__file__, str(files.control_dir), str(files.log_path)]
+        command = [sys.executable, "-I", supervisor.__file__, *(["--die-with-parent"] if self.die_with_parent else [])]
+        command += [str(files.control_dir), str(files.log_path)]
         offset = files.log_path.stat().st_size if files.log_path.exists() else 0
         try:
             with open(files.log_path, "ab") as log:  # the supervisor's own errors land in the job's log

@@ -1,6 +1,7 @@
 """The supervisor: the process that runs one training job on its machine, apart from any controller.
 
-``python -I supervisor.py CONTROL_DIR LOG_PATH -- ARGV...`` (run by path: it imports only the standard library)
+``python -I supervisor.py [--die-with-parent] CONTROL_DIR LOG_PATH -- ARGV...`` (run by path: it imports
+only the standard library)
 
 The executor starts it in a session of its own, so it outlives the controller that
 launched it. It starts the training command with stdout and stderr appended to the
@@ -39,6 +40,7 @@ SUPERVISOR_FILE = "supervisor.json"
 EXIT_FILE = "exit.json"
 STOP_FILE = "stop.json"
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_PDEATHSIG = 1
 _TICK_SECONDS = 0.05
 # Longest sleep between checks when no signal arrives.
 _IDLE_WAKE = 1.0
@@ -99,7 +101,8 @@ def signal_all(pids: set[int], sig: signal.Signals) -> None:
 class Supervisor:
     """Runs one training command to its end, stopping it on request (see the module docstring)."""
 
-    def __init__(self, control_dir: Path, log_path: Path, argv: list[str]):
+    def __init__(self, control_dir: Path, log_path: Path, argv: list[str], die_with_parent: bool = False):
+        self.die_with_parent = die_with_parent
         self.control_dir = control_dir
         self.log_path = log_path
         self.argv = argv
@@ -110,7 +113,9 @@ class Supervisor:
 
     def run(self) -> int:
         """Start the command, wait for it (stopping it when asked), record how it ended."""
-        _become_subreaper()
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+        if self.die_with_parent:  # a worker's training jobs end with it: it is not re-attached to
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         me = os.getpid()
         write_json(self.control_dir / SUPERVISOR_FILE, {"pid": me, "start": start_ticks(me), "token": self.token})
         self._wake, wake_write = os.pipe()
@@ -181,21 +186,24 @@ class Supervisor:
                 time.sleep(_TICK_SECONDS)
 
 
-def _become_subreaper() -> None:
-    """Orphaned descendants are re-parented to this process instead of init (Linux; elsewhere a no-op)."""
+def _prctl(option: int, value: int) -> None:
+    """Linux's prctl: here, become the child subreaper (orphaned descendants are re-parented to this
+    process instead of init) or ask for a signal when the parent dies. Elsewhere a no-op."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
 
 def main(args: list[str]) -> int:
-    """Entry point: ``CONTROL_DIR LOG_PATH -- ARGV...``."""
+    """Entry point: ``[--die-with-parent] CONTROL_DIR LOG_PATH -- ARGV...``."""
+    die_with_parent = args[:1] == ["--die-with-parent"]
+    args = args[1:] if die_with_parent else args
     separator = args.index("--")
     control_dir, log_path = (Path(a) for a in args[:separator])
-    return Supervisor(control_dir, log_path, args[separator + 1 :]).run()
+    return Supervisor(control_dir, log_path, args[separator + 1 :], die_with_parent).run()
 
 
 if __name__ == "__main__":

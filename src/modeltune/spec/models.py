@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from modeltune.core import EarlyStoppingType, ObjectiveType, StrategyName, WarmStartType
+from modeltune.core import EarlyStoppingType, ExecutorName, ObjectiveType, StrategyName, WarmStartType
 from modeltune.space import SearchSpace
 from modeltune.space.ranges import MAX_GRID, ContinuousRange, Range, RealNumber, WholeNumber
 from modeltune.spec.documents import short
@@ -215,6 +215,7 @@ class TuningJobSpec(_Model):
     random_seed: WholeNumber | None = Field(default=None, ge=0, le=2**63 - 1)
     warm_start: WarmStart | None = None
     completion_criteria: CompletionCriteria = Field(default_factory=CompletionCriteria)
+    executor: ExecutorName = ExecutorName.LOCAL
 
     @field_validator("name")
     @classmethod

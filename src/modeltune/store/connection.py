@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import random
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -154,7 +156,10 @@ class Store:
                 self._read_engine = _sqlite_engine(self.url, immediate=False)
                 self._write_engine = _sqlite_engine(self.url, immediate=True)
             else:
-                self._read_engine = self._write_engine = create_engine(self.url, pool_pre_ping=True)
+                # READ COMMITTED (PostgreSQL's default) keeps MySQL's InnoDB from locking rows a statement
+                # only looked at, which made concurrent workers deadlock.
+                options = {"isolation_level": "READ COMMITTED"} if backend in ("mysql", "mariadb") else {}
+                self._read_engine = self._write_engine = create_engine(self.url, pool_pre_ping=True, **options)
         except (ArgumentError, ValueError):
             raise StoreError(
                 f"store URL {redact(self.url)!r} is not a valid database URL, e.g. sqlite:///path/to/db or "
@@ -223,7 +228,12 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A short write transaction, committed on success and rolled back on error."""
+        """A short write transaction, committed on success and rolled back on error.
+
+        Raises:
+            StoreConflict: the database chose this transaction to undo (a deadlock, a lock wait that
+                timed out); running it again usually succeeds (see ``retried``).
+        """
         with self._guard(), self._writer.begin() as session:
             yield session
 
@@ -234,7 +244,8 @@ class Store:
         except IntegrityError:
             raise  # a constraint the caller turns into its own message (e.g. a name already taken)
         except DatabaseError as exc:
-            raise StoreError(f"the store {self.safe_url} failed: {_first_line(exc)}") from None
+            kind = StoreConflict if _is_conflict(exc) else StoreError
+            raise kind(f"the store {self.safe_url} failed: {_first_line(exc)}") from None
 
     def dispose(self) -> None:
         """Close pooled connections (call before forking or at exit)."""
@@ -255,6 +266,39 @@ class Store:
         """Where this store's training jobs keep their logs and outputs: a folder of the home per store,
         so stores that share a home never share files."""
         return self.home / "jobs" / self.id
+
+
+class StoreConflict(StoreError):
+    """A transaction the database undid because it clashed with another one; it may be run again."""
+
+
+# MySQL/MariaDB: deadlock, lock wait timeout; PostgreSQL: deadlock, serialisation failure.
+_CONFLICT_CODES = {1213, 1205}
+_CONFLICT_STATES = {"40P01", "40001"}
+Result = TypeVar("Result")
+
+
+def _is_conflict(exc: DatabaseError) -> bool:
+    orig = getattr(exc, "orig", None)
+    args = getattr(orig, "args", ())
+    code = args[0] if args and isinstance(args[0], int) else None
+    return code in _CONFLICT_CODES or getattr(orig, "sqlstate", None) in _CONFLICT_STATES
+
+
+def retried(function: Callable[..., Result]) -> Callable[..., Result]:
+    """``function`` (one write transaction) run again, up to 5 times with a short random wait, when the
+    database undoes it because it clashed with another transaction."""
+
+    @functools.wraps(function)
+    def again(*args: object, **kwargs: object) -> Result:
+        for attempt in range(1, 5):
+            try:
+                return function(*args, **kwargs)
+            except StoreConflict:
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        return function(*args, **kwargs)
+
+    return again
 
 
 def redact(url: str) -> str:

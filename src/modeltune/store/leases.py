@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import or_, update
 
 from modeltune.core import utcnow
-from modeltune.store.connection import Store
+from modeltune.store.connection import Store, retried
 from modeltune.store.records import TuningJob
 from modeltune.store.schema import TuningJobRow
 
@@ -26,6 +26,7 @@ LEASE_SECONDS = 20.0
 HEARTBEAT_SECONDS = 2.0
 
 
+@retried
 def take_lease(store: Store, job: TuningJob, owner: str, pid: int, host: str) -> bool:
     """Take the tuning job's lease for ``owner`` unless a live controller holds it.
 
@@ -54,6 +55,7 @@ def take_lease(store: Store, job: TuningJob, owner: str, pid: int, host: str) ->
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
+@retried
 def renew_lease(store: Store, job_id: int, owner: str) -> bool:
     """Extend ``owner``'s lease; False when it was lost (it expired and another controller took it)."""
     now = utcnow()
@@ -67,6 +69,7 @@ def renew_lease(store: Store, job_id: int, owner: str) -> bool:
         return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
+@retried
 def release_lease(store: Store, job_id: int, owner: str) -> None:
     """Give the lease up (a no-op when ``owner`` no longer holds it)."""
     with store.write() as session:

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.core import TERMINAL_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
-from modeltune.store.connection import Store
+from modeltune.store.connection import Store, retried
 from modeltune.store.records import TrainingJob, TuningJob
 from modeltune.store.schema import MetricValueRow, TrainingJobRow, TuningJobRow
 
@@ -42,6 +42,15 @@ def get_tuning_job(store: Store, name: str) -> TuningJob:
     raise NotFoundError(f"no tuning job named {name!r} in the store{hint}")
 
 
+def get_tuning_job_by_id(store: Store, job_id: int) -> TuningJob:
+    """The tuning job with this id (NotFoundError once it was deleted)."""
+    with store.read() as session:
+        row = session.get(TuningJobRow, job_id)
+        if row is None:
+            raise NotFoundError(f"tuning job {job_id} is no longer in the store")
+        return TuningJob.of(row)
+
+
 def list_tuning_jobs(store: Store) -> list[TuningJob]:
     """Every tuning job, newest first."""
     with store.read() as session:
@@ -49,12 +58,14 @@ def list_tuning_jobs(store: Store) -> list[TuningJob]:
         return [TuningJob.of(r) for r in rows]
 
 
+@retried
 def update_tuning_job(store: Store, job_id: int, **fields: Any) -> None:
     """Set columns of a tuning job."""
     with store.write() as session:
         session.execute(update(TuningJobRow).where(TuningJobRow.id == job_id).values(**fields))
 
 
+@retried
 def request_stop(store: Store, name: str) -> TuningJob:
     """Mark an InProgress tuning job Stopping; its controller then stops the training jobs."""
     job = get_tuning_job(store, name)
@@ -67,6 +78,7 @@ def request_stop(store: Store, name: str) -> TuningJob:
     return get_tuning_job(store, name)
 
 
+@retried
 def delete_tuning_job(store: Store, job_id: int) -> None:
     """Delete a tuning job with its training jobs and metric values."""
     with store.write() as session:
@@ -82,6 +94,7 @@ def count_training_jobs(store: Store, tuning_job_id: int) -> int:
         return session.scalar(query) or 0
 
 
+@retried
 def add_training_job(
     store: Store,
     tuning_job_id: int,
@@ -91,8 +104,13 @@ def add_training_job(
     log_path: str,
     output_dir: str,
     retry_of: int | None = None,
+    owner: str | None = None,
 ) -> TrainingJob:
-    """Store a new training job in status Pending (``retry_of``: the id of the training job it retries)."""
+    """Store a new training job in status Pending.
+
+    ``retry_of`` is the id of the training job it retries; ``owner`` the process that runs it (None: it
+    waits for a worker to claim it).
+    """
     row = TrainingJobRow(
         tuning_job_id=tuning_job_id,
         number=number,
@@ -103,6 +121,7 @@ def add_training_job(
         log_path=log_path,
         output_dir=output_dir,
         retry_of=retry_of,
+        owner=owner,
     )
     with store.write() as session:
         session.add(row)
@@ -110,10 +129,28 @@ def add_training_job(
         return TrainingJob.of(row)
 
 
+@retried
 def update_training_job(store: Store, training_job_id: int, **fields: Any) -> None:
     """Set columns of a training job."""
     with store.write() as session:
         session.execute(update(TrainingJobRow).where(TrainingJobRow.id == training_job_id).values(**fields))
+
+
+@retried
+def update_owned_training_job(store: Store, training_job_id: int, owner: str, **fields: Any) -> bool:
+    """Set columns of a training job that ``owner`` still holds and that has not ended; False otherwise."""
+    with store.write() as session:
+        changed = session.execute(
+            update(TrainingJobRow)
+            .where(
+                TrainingJobRow.id == training_job_id,
+                TrainingJobRow.owner == owner,
+                TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]),
+            )
+            .values(**fields)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def list_training_jobs(store: Store, tuning_job_id: int) -> list[TrainingJob]:
@@ -123,6 +160,15 @@ def list_training_jobs(store: Store, tuning_job_id: int) -> list[TrainingJob]:
             select(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id).order_by(TrainingJobRow.number)
         )
         return [TrainingJob.of(r) for r in rows]
+
+
+def get_training_job_by_id(store: Store, training_job_id: int) -> TrainingJob:
+    """The training job with this id (NotFoundError once it was deleted)."""
+    with store.read() as session:
+        row = session.get(TrainingJobRow, training_job_id)
+        if row is None:
+            raise NotFoundError(f"training job {training_job_id} is no longer in the store")
+        return TrainingJob.of(row)
 
 
 def get_training_job(store: Store, tuning_job: TuningJob, name: str) -> TrainingJob:
@@ -136,6 +182,7 @@ def get_training_job(store: Store, tuning_job: TuningJob, name: str) -> Training
     raise NotFoundError(f"tuning job {tuning_job.name!r} has no training job {name!r}{hint}")
 
 
+@retried
 def add_metric_values(store: Store, values: Iterable[tuple[int, MetricValue]]) -> None:
     """Store (training job id, metric value) pairs in one transaction."""
     rows = [
@@ -147,6 +194,7 @@ def add_metric_values(store: Store, values: Iterable[tuple[int, MetricValue]]) -
             session.add_all(rows)
 
 
+@retried
 def record_progress(store: Store, training_job_id: int, values: Sequence[MetricValue], cursor: dict[str, Any]) -> None:
     """Store a training job's new metric values with how far its files have been read, in one transaction,
     so that a restarted reader continues exactly where the stored values end."""

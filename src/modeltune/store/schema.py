@@ -100,7 +100,7 @@ class TrainingJobRow(Base):
     retryable: Mapped[bool] = mapped_column(Boolean, default=False)
     # The process that runs it when that is not the controller (a worker, an ask/tell process), and
     # until when it is taken to be alive (it renews this); past it the training job is lost.
-    owner: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(64), index=True)
     owner_expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
     # What the user attached to it (ask/tell), and where its packed model is kept.
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -20,7 +20,7 @@ LongBinary = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
 def upgrade() -> None:
     with op.batch_alter_table("training_jobs") as batch:
-        batch.add_column(sa.Column("owner", sa.String(64)))
+        batch.add_column(sa.Column("owner", sa.String(64), index=True))
         batch.add_column(sa.Column("owner_expires_at", Timestamp))
         batch.add_column(sa.Column("attributes", sa.JSON))
         batch.add_column(sa.Column("artifact_uri", sa.Text))
@@ -71,5 +71,6 @@ def downgrade() -> None:
     op.drop_table("workers")
     with op.batch_alter_table("training_jobs") as batch:
         batch.drop_index("ix_training_jobs_tuning_job_status")
+        batch.drop_index("ix_training_jobs_owner")
         for column in ("artifact_uri", "attributes", "owner_expires_at", "owner"):
             batch.drop_column(column)

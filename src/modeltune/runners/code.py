@@ -1,0 +1,74 @@
+"""A tuning job's ``source_dir`` travels through the store: packed when the job starts (as SageMaker
+uploads ``source_dir``), unpacked once per machine by the workers that run its training jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+from modeltune.errors import SpecError
+from modeltune.store import Store, work
+
+# Packed code larger than this is refused: data belongs in channels, not in source_dir.
+MAX_PACKAGE_BYTES = 100 * 1024 * 1024
+# Folders that are never code to ship.
+_SKIPPED = {".git", "__pycache__", ".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+
+
+def pack(source_dir: Path) -> bytes:
+    """``source_dir`` as a gzipped tar (without version-control and cache folders).
+
+    Raises:
+        SpecError: the folder does not exist, or packs to more than ``MAX_PACKAGE_BYTES``.
+    """
+    if not source_dir.is_dir():
+        raise SpecError(f"training.source_dir {str(source_dir)!r} is not a folder; check the path")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for root, folders, files in os.walk(source_dir):
+            folders[:] = sorted(f for f in folders if f not in _SKIPPED)
+            for name in sorted(files):
+                path = Path(root) / name
+                archive.add(path, arcname=str(path.relative_to(source_dir)), recursive=False)
+                if buffer.tell() > MAX_PACKAGE_BYTES:
+                    raise SpecError(
+                        f"training.source_dir {str(source_dir)!r} packs to more than {MAX_PACKAGE_BYTES >> 20} MB, "
+                        "too much to send to workers through the store; keep data out of it and pass it as a channel"
+                    )
+    return buffer.getvalue()
+
+
+def store_code(store: Store, tuning_job_id: int, source_dir: Path) -> str:
+    """Pack ``source_dir`` into the store for the tuning job (unless the same code is there); its digest."""
+    data = pack(source_dir)
+    digest = hashlib.sha256(data).hexdigest()
+    if work.code_package_digest(store, tuning_job_id) != digest:
+        work.put_code_package(store, tuning_job_id, digest, data)
+    return digest
+
+
+def fetch_code(store: Store, tuning_job_id: int, cache: Path) -> Path | None:
+    """The tuning job's code unpacked in ``cache`` (once per digest); None when it has none in the store."""
+    digest = work.code_package_digest(store, tuning_job_id)
+    if digest is None:
+        return None
+    folder = cache / digest
+    if folder.is_dir():
+        return folder
+    data = work.code_package(store, tuning_job_id)
+    if data is None:
+        return None
+    partial = cache / f".{digest}.{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+        archive.extractall(partial, filter="data")  # no absolute paths, no '..', no devices
+    try:
+        partial.rename(folder)
+    except OSError:  # another worker on this machine unpacked it at the same time
+        shutil.rmtree(partial, ignore_errors=True)
+    return folder

@@ -1,0 +1,273 @@
+"""Store functions for training jobs that other processes run: workers, their claims and heartbeats,
+lost training jobs, log text shipped from other machines, and packed source code.
+
+A worker claims Pending training jobs nobody owns (``FOR UPDATE SKIP LOCKED`` on PostgreSQL and
+MySQL/MariaDB, the write lock on SQLite), so each runs exactly once; it then holds them under a
+lease it renews with its heartbeat. A lease that expires means the worker is lost: the controller
+marks its training jobs Failed (retryable), and the worker's own late writes no longer apply.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from modeltune.core import RUNNING_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.store.connection import Store, retried
+from modeltune.store.records import TrainingJob
+from modeltune.store.schema import (
+    CodePackageRow,
+    LogChunkRow,
+    MetricValueRow,
+    TrainingJobRow,
+    TuningJobRow,
+    WorkerRow,
+)
+
+# A worker renews its hold on its training jobs every HEARTBEAT_SECONDS; one silent this long is lost.
+# (MODELTUNE_WORK_LEASE_SECONDS shortens it, e.g. for tests; it must stay well above the heartbeat.)
+WORK_LEASE_SECONDS = float(os.environ.get("MODELTUNE_WORK_LEASE_SECONDS", 15.0))
+HEARTBEAT_SECONDS = min(2.0, WORK_LEASE_SECONDS / 5)
+_RUNNING = [s.value for s in RUNNING_TRAINING]
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A ``modeltune worker`` process as recorded."""
+
+    id: str
+    host: str
+    pid: int
+    slots: int
+    tuning_job: str | None
+    started_at: datetime
+    heartbeat_at: datetime
+    ended_at: datetime | None
+    running: int = 0
+
+    @property
+    def alive(self) -> bool:
+        """True while it has not ended and its heartbeat is recent."""
+        return self.ended_at is None and utcnow() - self.heartbeat_at < timedelta(seconds=WORK_LEASE_SECONDS)
+
+
+@retried
+def register_worker(store: Store, worker_id: str, host: str, pid: int, slots: int, tuning_job: str | None) -> None:
+    """Record a worker that starts."""
+    now = utcnow()
+    with store.write() as session:
+        session.add(
+            WorkerRow(
+                id=worker_id, host=host, pid=pid, slots=slots, tuning_job=tuning_job, started_at=now, heartbeat_at=now
+            )
+        )
+
+
+@retried
+def end_worker(store: Store, worker_id: str) -> None:
+    """Record that a worker stopped."""
+    with store.write() as session:
+        session.execute(update(WorkerRow).where(WorkerRow.id == worker_id).values(ended_at=utcnow()))
+
+
+def list_workers(store: Store) -> list[Worker]:
+    """Workers that have not ended, most recent first, with how many training jobs each runs."""
+    with store.read() as session:
+        rows = session.scalars(
+            select(WorkerRow).where(WorkerRow.ended_at.is_(None)).order_by(WorkerRow.started_at.desc())
+        )
+        counts = dict(
+            session.execute(
+                select(TrainingJobRow.owner, func.count())
+                .where(TrainingJobRow.status.in_(_RUNNING), TrainingJobRow.owner.is_not(None))
+                .group_by(TrainingJobRow.owner)
+            ).all()
+        )
+        return [
+            Worker(
+                r.id,
+                r.host,
+                r.pid,
+                r.slots,
+                r.tuning_job,
+                r.started_at,
+                r.heartbeat_at,
+                r.ended_at,
+                counts.get(r.id, 0),
+            )
+            for r in rows
+        ]
+
+
+@retried
+def heartbeat(store: Store, worker_id: str) -> None:
+    """Renew a worker's hold on the training jobs it runs, and its own heartbeat, in one transaction."""
+    now = utcnow()
+    with store.write() as session:
+        session.execute(
+            update(TrainingJobRow)
+            .where(TrainingJobRow.owner == worker_id, TrainingJobRow.status.in_(_RUNNING))
+            .values(owner_expires_at=now + timedelta(seconds=WORK_LEASE_SECONDS))
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(update(WorkerRow).where(WorkerRow.id == worker_id).values(heartbeat_at=now))
+
+
+@retried
+def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: str | None = None) -> list[TrainingJob]:
+    """Up to ``count`` Pending training jobs that no one owns (of running tuning jobs, or of ``tuning_job``),
+    now owned by ``worker_id``; oldest first. Two workers never get the same training job."""
+    if count <= 0:
+        return []
+    with store.write() as session:
+        jobs = select(TuningJobRow.id).where(TuningJobRow.status == TuningJobStatus.IN_PROGRESS)
+        if tuning_job is not None:
+            jobs = jobs.where(TuningJobRow.name == tuning_job)
+        tuning_job_ids = list(session.scalars(jobs))
+        if not tuning_job_ids:
+            return []
+        query = (
+            select(TrainingJobRow.id)
+            .where(
+                TrainingJobRow.tuning_job_id.in_(tuning_job_ids),
+                TrainingJobRow.status == TrainingJobStatus.PENDING,
+                TrainingJobRow.owner.is_(None),
+            )
+            .order_by(TrainingJobRow.id)
+            .limit(count)
+        )
+        if session.get_bind().dialect.name != "sqlite":  # SQLite's write lock already serialises claims
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if not ids:
+            return []
+        session.execute(
+            update(TrainingJobRow)
+            .where(TrainingJobRow.id.in_(ids))
+            .values(owner=worker_id, owner_expires_at=utcnow() + timedelta(seconds=WORK_LEASE_SECONDS))
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.scalars(select(TrainingJobRow).where(TrainingJobRow.id.in_(ids)).order_by(TrainingJobRow.id))
+        return [TrainingJob.of(r) for r in rows]
+
+
+def owned_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
+    """The unfinished training jobs ``worker_id`` owns (to act on their stop requests)."""
+    with store.read() as session:
+        rows = session.scalars(
+            select(TrainingJobRow).where(TrainingJobRow.owner == worker_id, TrainingJobRow.status.in_(_RUNNING))
+        )
+        return [TrainingJob.of(r) for r in rows]
+
+
+def get_training_jobs(store: Store, ids: Sequence[int]) -> list[TrainingJob]:
+    """The training jobs with these ids, as stored."""
+    if not ids:
+        return []
+    with store.read() as session:
+        return [TrainingJob.of(r) for r in session.scalars(select(TrainingJobRow).where(TrainingJobRow.id.in_(ids)))]
+
+
+def metric_values_since(
+    store: Store, training_job_ids: Sequence[int], after_id: int
+) -> tuple[dict[int, list[MetricValue]], int]:
+    """Metric values of these training jobs stored after the value with id ``after_id``, by training job,
+    and the id of the newest one (``after_id`` when there is none)."""
+    found: dict[int, list[MetricValue]] = {}
+    newest = after_id
+    if not training_job_ids:
+        return found, newest
+    with store.read() as session:
+        rows = session.scalars(
+            select(MetricValueRow)
+            .where(MetricValueRow.training_job_id.in_(list(training_job_ids)), MetricValueRow.id > after_id)
+            .order_by(MetricValueRow.id)
+        )
+        for row in rows:
+            found.setdefault(row.training_job_id, []).append(MetricValue(row.name, row.value, row.step, row.timestamp))
+            newest = max(newest, row.id)
+    return found, newest
+
+
+def newest_metric_value_id(store: Store) -> int:
+    """The id of the newest metric value in the store (0 for none)."""
+    with store.read() as session:
+        return session.scalar(select(func.max(MetricValueRow.id))) or 0
+
+
+@retried
+def expire_lost(store: Store, tuning_job_id: int) -> list[int]:
+    """Mark Failed (retryable) the unfinished training jobs of a tuning job whose owner stopped renewing its
+    hold; their ids. A worker that comes back later finds it no longer owns them."""
+    now = utcnow()
+    with store.write() as session:
+        lost = list(
+            session.execute(
+                select(TrainingJobRow.id, TrainingJobRow.owner, TrainingJobRow.owner_expires_at).where(
+                    TrainingJobRow.tuning_job_id == tuning_job_id,
+                    TrainingJobRow.status.in_(_RUNNING),
+                    TrainingJobRow.owner.is_not(None),
+                    TrainingJobRow.owner_expires_at < now,
+                )
+            )
+        )
+        for training_job_id, owner, expired in lost:
+            session.execute(
+                update(TrainingJobRow)
+                .where(TrainingJobRow.id == training_job_id, TrainingJobRow.owner == owner)
+                .values(
+                    status=TrainingJobStatus.FAILED,
+                    ended_at=now,
+                    retryable=True,
+                    owner=None,
+                    status_reason=f"worker lost: {owner} stopped renewing its hold (expired {_iso(expired)})",
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return [training_job_id for training_job_id, _, _ in lost]
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else "at an unknown time"
+
+
+@retried
+def append_log(store: Store, training_job_id: int, offset: int, text: str) -> None:
+    """Ship a piece of a training job's log (from byte ``offset``) to the store."""
+    with store.write() as session:
+        session.add(LogChunkRow(training_job_id=training_job_id, offset=offset, data=text))
+
+
+def read_log(store: Store, training_job_id: int, after_offset: int = -1) -> list[tuple[int, str]]:
+    """Shipped pieces of a training job's log that start after ``after_offset``, in order: (offset, text)."""
+    with store.read() as session:
+        rows = session.execute(
+            select(LogChunkRow.offset, LogChunkRow.data)
+            .where(LogChunkRow.training_job_id == training_job_id, LogChunkRow.offset > after_offset)
+            .order_by(LogChunkRow.offset)
+        )
+        return [(offset, data) for offset, data in rows]
+
+
+@retried
+def put_code_package(store: Store, tuning_job_id: int, digest: str, data: bytes) -> None:
+    """Keep a tuning job's packed source code (replacing an earlier package of it)."""
+    with store.write() as session:
+        session.execute(delete(CodePackageRow).where(CodePackageRow.tuning_job_id == tuning_job_id))
+        session.add(CodePackageRow(tuning_job_id=tuning_job_id, digest=digest, size=len(data), data=data))
+
+
+def code_package_digest(store: Store, tuning_job_id: int) -> str | None:
+    """The digest of a tuning job's packed source code, or None when it has none."""
+    with store.read() as session:
+        return session.scalar(select(CodePackageRow.digest).where(CodePackageRow.tuning_job_id == tuning_job_id))
+
+
+def code_package(store: Store, tuning_job_id: int) -> bytes | None:
+    """A tuning job's packed source code, or None when it has none."""
+    with store.read() as session:
+        return session.scalar(select(CodePackageRow.data).where(CodePackageRow.tuning_job_id == tuning_job_id))

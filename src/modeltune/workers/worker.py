@@ -1,0 +1,183 @@
+"""A worker: claims training jobs from the store, runs them on this machine, records what they report.
+
+Any number of workers on any machines that reach the store can serve the tuning jobs whose
+``executor`` is ``workers``. Each runs its training jobs exactly as a controller runs local ones
+(the same supervisor, training-job contract and metric parsing), ships their log text to the
+store for ``modeltune logs`` on other machines, acts on stop requests it finds in the store, and
+renews its hold on its training jobs with a heartbeat; if it dies, the controller marks them
+Failed ("worker lost") and retries them where the spec allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modeltune.core import TrainingJobStatus, utcnow
+from modeltune.executors import LocalExecutor
+from modeltune.executors.contract import LOG_FILE
+from modeltune.runners import LocalRunner
+from modeltune.runners.code import fetch_code
+from modeltune.spec import TuningJobSpec
+from modeltune.store import Store, TrainingJob, work
+from modeltune.store import repository as repo
+
+log = logging.getLogger(__name__)
+# Log text is shipped in pieces of at most this many bytes.
+_LOG_PIECE = 32 * 1024
+
+
+@dataclass
+class _Shipping:
+    """How much of a training job's log has been shipped to the store."""
+
+    record: TrainingJob
+    offset: int = 0
+
+
+class Worker:
+    """Claims and runs training jobs until stopped (or idle for ``max_idle`` seconds).
+
+    Args:
+        store: the shared store.
+        slots: training jobs it runs at once.
+        tuning_job: serve only this tuning job (default: every tuning job run by workers).
+        max_idle: exit after this many seconds without a training job to run (default: never).
+        poll_seconds: longest wait per loop iteration.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        slots: int = 1,
+        tuning_job: str | None = None,
+        max_idle: float | None = None,
+        poll_seconds: float = 0.25,
+    ):
+        self.store = store
+        self.slots = slots
+        self.tuning_job = tuning_job
+        self.max_idle = max_idle
+        self.poll_seconds = poll_seconds
+        self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.runner = LocalRunner(store, LocalExecutor(die_with_parent=True), owner=self.id)
+        self.specs: dict[int, TuningJobSpec] = {}
+        self.shipping: dict[str, _Shipping] = {}
+        self.stopping = False
+        self._stopped: set[int] = set()
+
+    def request_stop(self) -> None:
+        """Stop claiming; give the running training jobs back (they are retried elsewhere) and exit."""
+        self.stopping = True
+
+    def run(self) -> None:
+        """Serve until stopped or idle."""
+        work.register_worker(self.store, self.id, socket.gethostname(), os.getpid(), self.slots, self.tuning_job)
+        log.info("worker %s serves %s with %d slots", self.id, self.tuning_job or "every tuning job", self.slots)
+        idle_since = time.monotonic()
+        last_beat = 0.0
+        try:
+            while not self.stopping:
+                now = time.monotonic()
+                if now - last_beat >= work.HEARTBEAT_SECONDS:
+                    work.heartbeat(self.store, self.id)
+                    self._act_on_stop_requests()
+                    last_beat = now
+                self._claim()
+                self.runner.poll(self.poll_seconds)
+                self._ship_logs()
+                if self.runner.active():
+                    idle_since = time.monotonic()
+                elif self.max_idle is not None and time.monotonic() - idle_since > self.max_idle:
+                    log.info("worker %s exits after %g s without work", self.id, self.max_idle)
+                    break
+        finally:
+            self._give_back()
+            work.end_worker(self.store, self.id)
+
+    def _claim(self) -> None:
+        free = self.slots - len(self.runner.active())
+        for record in work.claim_training_jobs(self.store, self.id, free, self.tuning_job):
+            try:
+                spec = self._spec(record)
+                folder = self.store.jobs_folder() / repo.get_tuning_job_by_id(self.store, record.tuning_job_id).name
+                folder = folder / record.name
+                self._own(record, output_dir=str(folder), log_path=str(folder / LOG_FILE))
+                record = repo.get_training_job_by_id(self.store, record.id)
+                started = self.runner.launch(record, spec)
+                self.shipping[record.name] = _Shipping(started)
+            except Exception as exc:  # noqa: BLE001 - whatever stops it from starting is its failure reason
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self._own(record, status=TrainingJobStatus.FAILED, ended_at=utcnow(), status_reason=reason)
+
+    def _spec(self, record: TrainingJob) -> TuningJobSpec:
+        """The tuning job's spec as this machine runs it: its code unpacked here, its channels checked."""
+        if record.tuning_job_id not in self.specs:
+            spec = TuningJobSpec.model_validate(repo.get_tuning_job_by_id(self.store, record.tuning_job_id).spec)
+            code = fetch_code(self.store, record.tuning_job_id, self.store.home / "code")
+            if code is not None:
+                training = spec.training.model_copy(update={"source_dir": str(code)})
+                spec = spec.model_copy(update={"training": training})
+            self.specs[record.tuning_job_id] = spec
+        spec = self.specs[record.tuning_job_id]
+        for name, path in spec.training.channels.items():
+            if not Path(path).exists():
+                raise FileNotFoundError(
+                    f"channel {name!r} is {path}, which does not exist on worker host {socket.gethostname()}; "
+                    "put the data at the same path on every worker machine (or a shared folder)"
+                )
+        return spec
+
+    def _own(self, record: TrainingJob, **fields: Any) -> None:
+        repo.update_owned_training_job(self.store, record.id, self.id, **fields)
+
+    def _act_on_stop_requests(self) -> None:
+        """Stop the training jobs whose stop the controller recorded (status Stopping)."""
+        for record in work.owned_training_jobs(self.store, self.id):
+            if record.status == TrainingJobStatus.STOPPING and record.id not in self._stopped:
+                self._stopped.add(record.id)
+                spec = self.specs.get(record.tuning_job_id)
+                self.runner.stop(record, spec.training.stop_grace_seconds if spec else 0)
+
+    def _ship_logs(self) -> None:
+        """Send the log text written since the last call to the store, in pieces."""
+        for name, shipping in list(self.shipping.items()):
+            try:
+                with open(shipping.record.log_path, "rb") as handle:
+                    handle.seek(shipping.offset)
+                    chunk = handle.read(_LOG_PIECE * 8)
+            except OSError:
+                chunk = b""
+            for start in range(0, len(chunk), _LOG_PIECE):
+                piece = chunk[start : start + _LOG_PIECE]
+                work.append_log(self.store, shipping.record.id, shipping.offset, piece.decode("utf-8", "replace"))
+                shipping.offset += len(piece)
+            if not chunk and name not in self.runner.active():
+                del self.shipping[name]
+
+    def _give_back(self) -> None:
+        """Kill what still runs and mark it Failed (retryable): the worker stopped, not the code."""
+        active = [s.record for name, s in self.shipping.items() if name in self.runner.active()]
+        self.runner.executor.close(grace_seconds=0)
+        for record in active:
+            self._own(
+                record,
+                status=TrainingJobStatus.FAILED,
+                ended_at=utcnow(),
+                retryable=True,
+                status_reason=f"worker stopped: {self.id} was stopped while this training job ran",
+            )
+        self._ship_logs()
+
+
+def install_stop_handlers(worker: Worker) -> None:
+    """SIGTERM and Ctrl-C stop the worker gracefully."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.request_stop())
