@@ -42,9 +42,12 @@ class TrainingJobMirror:
         self._changed()
 
     def extend_curve(self, training_job_id: int, values: Iterable[MetricValue], objective: str) -> bool:
-        """Add a training job's new objective values to its curve; True if there were any."""
-        points = [(v.step, v.value) for v in values if v.name == objective]
-        self.curves.setdefault(training_job_id, []).extend(points)
+        """Add a training job's new objective values to its curve (each point once: a runner may report again
+        what the mirror loaded when the controller started); True if there were any."""
+        curve = self.curves.setdefault(training_job_id, [])
+        known = set(curve)
+        points = [(v.step, v.value) for v in values if v.name == objective and (v.step, v.value) not in known]
+        curve.extend(points)
         return bool(points)
 
     def _changed(self) -> None:

@@ -46,7 +46,6 @@ class WorkerPoolRunner(Runner):
         for record in records:
             self._store_code(record, spec)
             self.watched[record.id] = record
-        self._last_value = 0  # values recorded while no controller watched count for the stopping rule
         return []
 
     def stop(self, record: TrainingJob, grace_seconds: float) -> None:

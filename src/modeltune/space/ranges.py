@@ -8,6 +8,7 @@ that "uniform in u" means "uniform in the range's scaling".
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -72,7 +73,7 @@ class _NumericRange(_RangeBase):
             )
         return self
 
-    @property
+    @cached_property
     def effective_scaling(self) -> str:
         """The scaling in use: Auto resolves to Logarithmic for wide positive ranges, else Linear."""
         if self.scaling != "Auto":
@@ -101,12 +102,18 @@ class _NumericRange(_RangeBase):
         """The interval, in this range's own units, that [0, 1] maps onto."""
         return float(self.min), float(self.max)
 
+    @cached_property
+    def _warped_span(self) -> tuple[float, float]:
+        """``_span()`` under the scaling (computed once: encoding runs per training job and coordinate)."""
+        lo, hi = self._span()
+        return self._warp(lo), self._warp(hi)
+
     def _numeric_to_unit(self, x: float) -> float:
-        lo, hi = (self._warp(b) for b in self._span())
+        lo, hi = self._warped_span
         return min(1.0, max(0.0, (self._warp(float(x)) - lo) / (hi - lo)))
 
     def _numeric_from_unit(self, u: float) -> float:
-        lo, hi = (self._warp(b) for b in self._span())
+        lo, hi = self._warped_span
         x = self._unwarp(lo + min(1.0, max(0.0, u)) * (hi - lo))
         return min(self.max, max(self.min, x))
 
