@@ -121,7 +121,7 @@ def heartbeat(store: Store, worker_id: str) -> None:
 def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: str | None = None) -> list[TrainingJob]:
     """Up to ``count`` Pending training jobs that no one owns (of running tuning jobs, or of ``tuning_job``),
     now owned by ``worker_id``; oldest first. Two workers never get the same training job."""
-    if count <= 0:
+    if count <= 0 or not _claimable_exists(store, tuning_job):
         return []
     with store.write() as session:
         jobs = select(TuningJobRow.id).where(TuningJobRow.status == TuningJobStatus.IN_PROGRESS)
@@ -153,6 +153,17 @@ def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: st
         )
         rows = session.scalars(select(TrainingJobRow).where(TrainingJobRow.id.in_(ids)).order_by(TrainingJobRow.id))
         return [TrainingJob.of(r) for r in rows]
+
+
+def _claimable_exists(store: Store, tuning_job: str | None) -> bool:
+    """Whether any training job waits for a worker (a plain read, so idle workers take no write lock)."""
+    with store.read() as session:
+        query = select(TrainingJobRow.id).where(
+            TrainingJobRow.status == TrainingJobStatus.PENDING, TrainingJobRow.owner.is_(None)
+        )
+        if tuning_job is not None:
+            query = query.join(TuningJobRow).where(TuningJobRow.name == tuning_job)
+        return session.scalar(query.limit(1)) is not None
 
 
 def owned_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:

@@ -91,7 +91,9 @@ class Worker:
                     self._act_on_stop_requests()
                     last_beat = now
                 self._claim()
-                self.runner.poll(self.poll_seconds)
+                # With a free slot, look for work often; with none, wait for the running jobs' news.
+                free = len(self.runner.active()) < self.slots
+                self.runner.poll(min(self.poll_seconds, 0.05) if free else self.poll_seconds)
                 self._ship_logs()
                 if self.runner.active():
                     idle_since = time.monotonic()

@@ -1,0 +1,225 @@
+"""``python -m benchmarks.throughput.run``: how fast modeltune runs many short training jobs, on one machine
+and with workers on PostgreSQL and MariaDB, beside Optuna's RDBStorage on the same PostgreSQL.
+
+Every training job (and every Optuna trial) starts the same Python one-liner that prints its value.
+Results go to ``benchmarks/results/throughput/`` (``results.json``, ``SUMMARY.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from benchmarks.throughput import probe
+from benchmarks.throughput.optuna_probe import ONE_LINER
+
+OUT = Path(__file__).parents[1] / "results" / "throughput"
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+MARIADB = "mysql+pymysql://root@127.0.0.1:3306/{db}"
+
+
+def spec(name: str, jobs: int, slots: int, executor: str = "local", seconds: float = 0.0) -> dict[str, Any]:
+    """A Random tuning job of ``jobs`` one-liners (each sleeping ``seconds`` first), ``slots`` at once."""
+    code = ONE_LINER if not seconds else f"import time; time.sleep({seconds}); " + ONE_LINER
+    return {
+        "name": name,
+        "training": {
+            "command": [sys.executable, "-c", code],
+            "metric_definitions": [{"name": "loss", "regex": r"loss: (\S+)"}],
+        },
+        "objective": {"metric": "loss", "type": "Minimize"},
+        "ranges": {"x": {"type": "Continuous", "min": 0.0, "max": 1.0}},
+        "strategy": "Random",
+        "limits": {"max_jobs": jobs, "max_parallel_jobs": slots},
+        "random_seed": 0,
+        "executor": executor,
+    }
+
+
+def timings(store: Any, name: str, slots: int) -> dict[str, float]:
+    """Figures from the recorded start and end times of a finished tuning job's training jobs."""
+    from modeltune.store import repository as repo
+
+    jobs = repo.list_training_jobs(store, repo.get_tuning_job(store, name).id)
+    starts = sorted(j.started_at for j in jobs if j.started_at)
+    ends = sorted(j.ended_at for j in jobs if j.ended_at)
+    wall = (ends[-1] - starts[0]).total_seconds()
+    busy = sum((j.ended_at - j.started_at).total_seconds() for j in jobs if j.started_at and j.ended_at)
+    # A slot frees when a training job ends; the next job starts after the controller sees it. For each
+    # start after the first wave, the gap since the latest end before it.
+    gaps = []
+    for start in starts[slots:]:
+        before = [e for e in ends if e <= start]
+        if before:
+            gaps.append((start - before[-1]).total_seconds() * 1000)
+    return {
+        "training_jobs": len(jobs),
+        "completed": sum(j.status == "Completed" for j in jobs),
+        "wall_seconds": wall,
+        "jobs_per_second": len(jobs) / wall,
+        "overhead_ms_median": statistics.median(gaps) if gaps else 0.0,
+        "overhead_ms_p90": statistics.quantiles(gaps, n=10)[-1] if len(gaps) >= 10 else 0.0,
+        "utilisation": busy / (slots * wall),
+    }
+
+
+def local_run(folder: Path, name: str, jobs: int, slots: int, seconds: float = 0.0) -> dict[str, Any]:
+    """A tuning job run by a controller in this process (local executor)."""
+    from modeltune.controller import service
+    from modeltune.spec import parse_spec
+    from modeltune.store import Store
+
+    store = Store(f"sqlite:///{folder / name / 'modeltune.db'}", home=folder / name)
+    service.submit(store, parse_spec(spec(name, jobs, slots, seconds=seconds)))
+    before = dict(probe.TOTALS)
+    service.run(store, name)
+    result = timings(store, name, slots)
+    result["store_ms_per_job"] = (probe.TOTALS["seconds"] - before["seconds"]) * 1000 / jobs
+    return result
+
+
+def new_database(kind: str) -> str:
+    """A fresh empty database on the local server; its URL."""
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    if kind == "postgresql":
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", user="postgres", dbname="test", autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return POSTGRES.format(db=name)
+    import pymysql
+
+    admin = pymysql.connect(host="127.0.0.1", user="root", password="", autocommit=True)
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}`")
+    admin.close()
+    return MARIADB.format(db=name)
+
+
+def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) -> dict[str, Any]:
+    """A tuning job run by ``workers`` worker processes with ``slots`` each, its controller in this process."""
+    from modeltune.controller import service
+    from modeltune.spec import parse_spec
+    from modeltune.store import Store
+
+    url = new_database(kind)
+    name = f"workers-{kind}"
+    store = Store(url, home=folder / name)
+    service.submit(store, parse_spec(spec(name, jobs, workers * slots, executor="workers")))
+    env = {**os.environ, "MODELTUNE_STORE": url, "MODELTUNE_HOME": str(folder / name / "workers")}
+    outs = [folder / f"{name}-worker-{i}.json" for i in range(workers)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.throughput.worker_probe", "--slots", str(slots), "--max-idle", "3"],
+            env={**env, "THROUGHPUT_PROBE_OUT": str(out)},
+            stdout=subprocess.DEVNULL,
+            stderr=open(out.with_suffix(".log"), "w"),  # noqa: SIM115 - closed when the process ends
+        )
+        for out in outs
+    ]
+    before = dict(probe.TOTALS)
+    service.run(store, name)
+    for process in processes:
+        process.wait(timeout=120)
+    result = timings(store, name, workers * slots)
+    worker_seconds = sum(json.loads(out.read_text())["seconds"] for out in outs)
+    controller_seconds = probe.TOTALS["seconds"] - before["seconds"]
+    result["store_ms_per_job"] = (controller_seconds + worker_seconds) * 1000 / jobs
+    result["controller_store_ms_per_job"] = controller_seconds * 1000 / jobs
+    return result
+
+
+def optuna_run(folder: Path, trials: int, processes: int) -> dict[str, Any]:
+    """Optuna with RDBStorage on PostgreSQL: ``processes`` processes share the trials."""
+    import optuna
+
+    url = new_database("postgresql")
+    optuna.create_study(study_name="peer", storage=url, direction="minimize", sampler=optuna.samplers.RandomSampler())
+    outs = [folder / f"optuna-{i}.json" for i in range(processes)]
+    started = time.perf_counter()
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.throughput.optuna_probe", url, "peer", str(trials // processes)],
+            env={**os.environ, "THROUGHPUT_PROBE_OUT": str(out)},
+        )
+        for out in outs
+    ]
+    for process in running:
+        process.wait(timeout=600)
+    wall = time.perf_counter() - started
+    study = optuna.load_study(study_name="peer", storage=url)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    seconds = sum(json.loads(out.read_text())["seconds"] for out in outs)
+    return {
+        "trials": len(study.trials),
+        "completed": len(complete),
+        "wall_seconds": wall,
+        "jobs_per_second": len(complete) / wall,
+        "store_ms_per_job": seconds * 1000 / max(len(complete), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    probe.install()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for slots in (1, 4, 16):
+            results[f"local-{slots}"] = local_run(folder, f"local-{slots}", args.jobs, slots)
+            print(f"local-{slots}", json.dumps(results[f"local-{slots}"]), flush=True)
+        results["local-16-sleep-2s"] = local_run(folder, "sleepy", 64, 16, seconds=2.0)
+        print("local-16-sleep-2s", json.dumps(results["local-16-sleep-2s"]), flush=True)
+        for kind in ("postgresql", "mariadb"):
+            results[f"workers-{kind}"] = workers_run(folder, kind, args.jobs, workers=4, slots=4)
+            print(f"workers-{kind}", json.dumps(results[f"workers-{kind}"]), flush=True)
+        results["optuna-rdb-postgresql"] = optuna_run(folder, args.jobs, processes=4)
+        print("optuna", json.dumps(results["optuna-rdb-postgresql"]), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "SUMMARY.md").write_text(summary(results, args.jobs))
+    print((args.out / "SUMMARY.md").read_text())
+
+
+def summary(results: dict[str, Any], jobs: int) -> str:
+    """The results as a Markdown table with the targets."""
+    rows = [
+        "| run | training jobs/s | overhead ms (median, p90) | store ms per job | slot use |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for name, r in results.items():
+        overhead = f"{r['overhead_ms_median']:.1f}, {r['overhead_ms_p90']:.1f}" if "overhead_ms_median" in r else "-"
+        use = f"{r['utilisation']:.0%}" if "utilisation" in r else "-"
+        rows.append(f"| {name} | {r['jobs_per_second']:.1f} | {overhead} | {r['store_ms_per_job']:.1f} | {use} |")
+    return "\n".join(
+        [
+            "# Throughput: many short training jobs",
+            "",
+            f"Generated by `python -m benchmarks.throughput.run` ({jobs} training jobs per run; "
+            "`local-16-sleep-2s`: 64 jobs sleeping 2 s). Every training job, and every Optuna trial, starts the "
+            "same Python one-liner that "
+            "prints its value. *Overhead*: from a training job's recorded end to the next one's start (a slot "
+            "freeing to a process starting). *Store ms per job*: wall time inside store transactions (modeltune: "
+            "the controller's and the workers'; Optuna: inside RDBStorage's methods), per training job. Workers: 4 "
+            "processes x 4 slots; Optuna: 4 processes with RDBStorage on the same PostgreSQL server.",
+            "",
+            *rows,
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
