@@ -30,6 +30,9 @@ def run(
     warm_start_type: Annotated[
         str, typer.Option(help="IdenticalDataAndAlgorithm or TransferLearning (with --warm-start-from).")
     ] = "IdenticalDataAndAlgorithm",
+    mlflow: Annotated[
+        str | None, typer.Option(help="Record every training job as a run on this MLflow tracking server.")
+    ] = None,
     executor: Annotated[
         str | None,
         typer.Option(help="Where training jobs run: local (processes here, the default) or workers."),
@@ -52,6 +55,8 @@ def run(
         data["strategy"] = strategy
     if executor:
         data["executor"] = executor
+    if mlflow:
+        data["integrations"] = {**(data.get("integrations") or {}), "mlflow": {"tracking_uri": mlflow}}
     overrides = {k: v for k, v in (("max_jobs", max_jobs), ("max_parallel_jobs", max_parallel_jobs)) if v}
     limits = data.get("limits") or {}
     if overrides and isinstance(limits, dict):  # otherwise validation names what is wrong with limits

@@ -28,6 +28,7 @@ from modeltune.core import ExecutorName, Observation, TrainingJobStatus, TuningJ
 from modeltune.errors import ConflictError, ModeltuneError
 from modeltune.executors import Executor
 from modeltune.executors.contract import LOG_FILE
+from modeltune.integrations import tracker_for
 from modeltune.runners import LocalRunner, Runner, RunnerEvents
 from modeltune.spec import TuningJobSpec
 from modeltune.stopping import StoppingRule
@@ -97,6 +98,7 @@ class Controller:
             self.strategy, stopping.type, stopping.min_steps, stopping.min_peers
         )
         self.parents: list[Observation] = parent_observations(store, self.spec)
+        self.tracker = tracker_for(self.spec, store, self.job)
         self.jobs = TrainingJobMirror([], {})
         self.stop_requested_locally = False
         self._completion: Completion | None = None
@@ -129,6 +131,8 @@ class Controller:
             self._begin_run()
             self.jobs = TrainingJobMirror.load(self.store, self.job.id, self.spec.objective.metric)
             self._recover()
+            if self.tracker is not None:
+                self.tracker.start()
             return self._loop()
         except KeyboardInterrupt:
             self._stop_all("interrupted")
@@ -141,6 +145,8 @@ class Controller:
             self._crashed(exc)
             raise
         finally:
+            if self.tracker is not None:
+                self.tracker.close(self.job.status.value if self.job.terminal else None)
             self._release()
 
     def _loop(self) -> TuningJob:
@@ -295,6 +301,8 @@ class Controller:
         """Take in the runner's news: records that changed, and new values for the stopping rule."""
         for record in events.changed:
             self.jobs.put(record)
+            if record.status.terminal and self.tracker is not None:
+                self.tracker.ended(record.id)
         objective = self.spec.objective.metric
         updated = [tid for tid, values in events.values.items() if self.jobs.extend_curve(tid, values, objective)]
         if self.stopping_rule is None:

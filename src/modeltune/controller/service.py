@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from modeltune import extras
 from modeltune.analytics.progress import Progress
 from modeltune.controller.loop import Controller, running_elsewhere
 from modeltune.controller.warm_start import check_warm_start
@@ -31,6 +32,8 @@ def submit(store: Store, spec: TuningJobSpec) -> TuningJob:
     """
     resolve_command(spec.training.command, spec.training.source_dir)
     check_warm_start(store, spec)
+    if spec.integrations.mlflow is not None:
+        extras.require("mlflow", "mlflow", "recording training jobs in MLflow needs")
     if spec.random_seed is None:
         spec = spec.model_copy(update={"random_seed": random.SystemRandom().randrange(2**31)})
     return repo.create_tuning_job(store, spec.name, spec.model_dump(mode="json"))

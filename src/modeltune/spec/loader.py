@@ -27,6 +27,8 @@ def _known_fields() -> set[str]:
         models.Limits,
         models.WarmStart,
         models.CompletionCriteria,
+        models.Integrations,
+        models.MlflowIntegration,
         models.BestObjectiveNotImproving,
         models.ConvergenceDetected,
         models.EarlyStopping,

@@ -171,6 +171,19 @@ class CompletionCriteria(_Model):
     convergence_detected: ConvergenceDetected | None = None
 
 
+class MlflowIntegration(_Model):
+    """Record every training job as an MLflow run (see ``modeltune.integrations.mlflow``)."""
+
+    tracking_uri: str = Field(min_length=1)
+    experiment: str | None = None
+
+
+class Integrations(_Model):
+    """Systems that get a copy of what a tuning job records."""
+
+    mlflow: MlflowIntegration | None = None
+
+
 class WarmStart(_Model):
     """Start from the training jobs of up to five ended parent tuning jobs.
 
@@ -216,6 +229,7 @@ class TuningJobSpec(_Model):
     warm_start: WarmStart | None = None
     completion_criteria: CompletionCriteria = Field(default_factory=CompletionCriteria)
     executor: ExecutorName = ExecutorName.LOCAL
+    integrations: Integrations = Field(default_factory=Integrations)
 
     @field_validator("name")
     @classmethod
