@@ -25,6 +25,9 @@ class TrainingJobMirror:
     def __init__(self, records: Iterable[TrainingJob], curves: dict[int, list[tuple[float, float]]]):
         self.records = {r.id: r for r in records}
         self.curves = curves
+        # Observations as built last, dropped when their record or curve changes: a history of
+        # thousands of training jobs is then a list of the same objects, not thousands of new ones.
+        self._observations: dict[int, Observation] = {}
         # Grows whenever a record changes, so callers can tell when summaries need recomputing.
         self.version = 0
 
@@ -39,6 +42,7 @@ class TrainingJobMirror:
     def put(self, record: TrainingJob) -> None:
         """Add or replace a training job's record."""
         self.records[record.id] = record
+        self._observations.pop(record.id, None)
         self._changed()
 
     def extend_curve(self, training_job_id: int, values: Iterable[MetricValue], objective: str) -> bool:
@@ -48,6 +52,8 @@ class TrainingJobMirror:
         known = set(curve)
         points = [(v.step, v.value) for v in values if v.name == objective and (v.step, v.value) not in known]
         curve.extend(points)
+        if points:
+            self._observations.pop(training_job_id, None)
         return bool(points)
 
     def _changed(self) -> None:
@@ -96,10 +102,13 @@ class TrainingJobMirror:
 
     def observation(self, record: TrainingJob) -> Observation:
         """A training job as strategies and stopping rules see it."""
-        curve = tuple(self.curves.get(record.id, ()))
-        return Observation(
-            record.hyperparameters, record.status, record.final_objective, curve=curve, number=record.number
-        )
+        found = self._observations.get(record.id)
+        if found is None:
+            curve = tuple(self.curves.get(record.id, ()))
+            status, objective = record.status, record.final_objective
+            found = Observation(record.hyperparameters, status, objective, curve=curve, number=record.number)
+            self._observations[record.id] = found
+        return found
 
     def history(self, parents: list[Observation]) -> list[Observation]:
         """Every training job that counts (a retried failure does not), after the warm-start parents."""
