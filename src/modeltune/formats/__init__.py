@@ -6,6 +6,6 @@ own); exporters turn a stored spec back into the foreign shape. ``load_foreign``
 """
 
 from modeltune.formats.local import Exported, Imported, LocalSettings
-from modeltune.formats.registry import FORMATS, export_foreign, load_foreign
+from modeltune.formats.registry import FORMATS, describe_foreign, export_foreign, load_foreign
 
-__all__ = ["FORMATS", "Exported", "Imported", "LocalSettings", "export_foreign", "load_foreign"]
+__all__ = ["FORMATS", "Exported", "Imported", "LocalSettings", "describe_foreign", "export_foreign", "load_foreign"]

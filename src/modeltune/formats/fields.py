@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
@@ -63,7 +64,15 @@ class Reading:
                     if message.startswith(prefix):
                         return self.fail(self.origins[native], message[len(prefix) :].removeprefix(": "))
                     return self.fail(self.origins[native], message.removeprefix(f"{self.source}: "))
-            raise SpecError(message) from None
+            raise SpecError(self._foreign_words(message)) from None
+
+    def _foreign_words(self, message: str) -> str:
+        """A spec-wide message with the native field names it mentions (``max_jobs``) put as foreign paths."""
+        for native, foreign in self.origins.items():
+            word = native.rsplit(".", 1)[-1]
+            if "_" in word:
+                message = re.sub(rf"\b{re.escape(word)}\b", foreign, message)
+        return message
 
     def warning(self, form: str) -> str | None:
         """The one warning listing the fields with no local meaning, or None when there are none."""

@@ -10,12 +10,13 @@ from typing import Any
 import yaml
 
 from modeltune.errors import ModeltuneError
-from modeltune.formats import sagemaker
+from modeltune.formats import cloudml, sagemaker
 from modeltune.formats.local import Imported, LocalSettings
 from modeltune.spec import TuningJobSpec
+from modeltune.store import Store
 
 # The foreign forms and how each is named in messages.
-FORMATS = {"sagemaker": sagemaker.FORM}
+FORMATS = {"sagemaker": sagemaker.FORM, "cloudml": cloudml.FORM}
 PreviousJob = Callable[[str], dict[str, Any]]
 
 
@@ -56,6 +57,8 @@ def load_foreign(
     local = local_settings(command, source_dir, channels, name)
     if form == "sagemaker":
         return sagemaker.load_request(path, local)
+    if form == "cloudml":
+        return cloudml.load_config(path, local, previous)
     raise ModeltuneError(f"unknown format {form!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -64,9 +67,19 @@ def export_foreign(form: str, spec: TuningJobSpec) -> tuple[str, str | None]:
     if form == "sagemaker":
         exported = sagemaker.export_request(spec)
         return json.dumps(exported.document, indent=2) + "\n", exported.warning(sagemaker.FORM)
+    if form == "cloudml":
+        exported = cloudml.export_config(spec)
+        return dump_yaml(exported.document), exported.warning(cloudml.FORM)
     raise ModeltuneError(f"unknown format {form!r}; use native or one of {', '.join(FORMATS)}")
 
 
 def dump_yaml(document: dict[str, Any]) -> str:
     """A YAML document in the order it was built."""
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def describe_foreign(form: str, store: Store, name: str) -> dict[str, Any]:
+    """A stored tuning job and its training jobs in the result shape of ``form``."""
+    if form == "cloudml":
+        return cloudml.describe_job(store, name)
+    raise ModeltuneError(f"unknown format {form!r} for describe; use cloudml")
