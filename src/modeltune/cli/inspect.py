@@ -25,11 +25,23 @@ def list_jobs(store: StoreOption = None, as_json: JsonOption = False) -> None:
         console.print(jobs_table(summaries))
 
 
-def describe(job: JobArgument, store: StoreOption = None, as_json: JsonOption = False) -> None:
+def describe(
+    job: JobArgument,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="cloudml: the job as Cloud ML's Job resource with its trials (JSON).")
+    ] = None,
+) -> None:
     """Show a tuning job: status, counts by training-job status, objective, best training job, timings."""
     from modeltune.analytics import describe_tuning_job
     from modeltune.cli.views import print_description
 
+    if output_format is not None:
+        from modeltune.formats import describe_foreign
+
+        print_json(describe_foreign(output_format, open_store(store), job))
+        return
     description = describe_tuning_job(open_store(store), job)
     if as_json:
         print_json(description)
