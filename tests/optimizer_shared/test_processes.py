@@ -28,6 +28,8 @@ def finish(process: subprocess.Popen[str], timeout: float = 120) -> list[dict[st
 def test_processes_created_at_once_fill_one_job_exactly(
     backend: Backend, url: str, tmp_path: Path, strategy: str
 ) -> None:
+    if strategy == "Bayesian" and backend.name != "postgresql":
+        pytest.skip("the Bayesian strategy shares the same locking; one server is enough")
     processes = 4 if backend.name == "sqlite" or strategy == "Bayesian" else 8
     budget = processes * 5
     env = environment(tmp_path / "home")

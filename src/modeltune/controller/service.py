@@ -110,14 +110,14 @@ def resume(store: Store, name: str, max_jobs: int | None = None) -> TuningJob:
         ConflictError: a controller still runs the job, or the budget is already spent.
     """
     job = repo.get_tuning_job(store, name)
-    if controller_alive(job):
-        raise ConflictError(running_elsewhere(job))
     spec = TuningJobSpec.model_validate(job.spec)
     if spec.executor == ExecutorName.ASK_TELL:
         raise ConflictError(
             f"tuning job {name!r} is filled by modeltune.Optimizer processes, not a controller; continue it with "
             f"Optimizer(..., name={name!r}, load_if_exists=True)"
         )
+    if controller_alive(job):
+        raise ConflictError(running_elsewhere(job))
     done = repo.count_training_jobs(store, job.id)
     budget = max_jobs or spec.max_jobs
     if job.terminal and budget <= done:
