@@ -307,6 +307,13 @@ class Optimizer:
             frame[f"attr:{key}"] = [attributes.get(n, {}).get(key) for n in frame["TrainingJobName"]]
         return frame
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the stored tuning job ends: every process's evaluations told (or lost) and the budget
+        spent, or the job stopped; True if it ended within ``timeout`` seconds."""
+        if self._study is None:
+            raise SpecError("wait() works on a stored tuning job only (give the Optimizer a name)")
+        return self._study.wait(timeout)
+
     def close(self) -> None:
         """Stop the store heartbeat (evaluations still running here are then lost once their hold expires)."""
         if self._study is not None:

@@ -13,6 +13,7 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # What ``modeltune spec`` shows as the command of an ask/tell tuning job: the evaluations run in user code.
 ASK_TELL_COMMAND = ["modeltune.Optimizer"]
+# How often ``wait`` looks at the tuning job's status.
+_WAIT_POLL_SECONDS = 0.5
 
 
 class SharedStudy:
@@ -146,6 +149,16 @@ class SharedStudy:
             self.store, self.job.id, self.spec.max_jobs
         ):
             log.info("tuning job %s completed", self.job.name)
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait until the tuning job has ended; True if it did within ``timeout`` seconds."""
+        self._start_heartbeat()  # ends lost evaluations of other processes meanwhile
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not repo.get_tuning_job_by_id(self.store, self.job.id).terminal:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(_WAIT_POLL_SECONDS)
+        return True
 
     def close(self) -> None:
         """Stop the heartbeat (this process's running evaluations are then lost once their hold expires)."""
