@@ -1,0 +1,153 @@
+"""Store functions for ask/tell evaluations: training jobs that the processes asking for them run themselves.
+
+Any number of ``modeltune.Optimizer`` processes, on any machines, share one tuning job. Each ask
+takes the tuning job's row lock (``FOR UPDATE`` on PostgreSQL and MySQL/MariaDB, the write lock on
+SQLite), reads every training job, lets the strategy choose and stores the choices as InProgress
+training jobs owned by the asking process, in one transaction: so no two processes get the same
+point, the budget holds across all of them, and numbering has no gaps. The owner then renews its
+hold with the workers' heartbeat (``work.heartbeat``); a hold that expires means the process is lost,
+and ``work.expire_lost`` ends its evaluations Failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from modeltune.core import RUNNING_TRAINING, TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.errors import NotFoundError
+from modeltune.store.connection import Store, retried
+from modeltune.store.leases import LEASE_SECONDS
+from modeltune.store.records import TrainingJob, TuningJob
+from modeltune.store.schema import MetricValueRow, TrainingJobRow, TuningJobRow
+from modeltune.store.work import WORK_LEASE_SECONDS
+
+# The tuning job's lease holder while ask/tell processes use it: all of them renew it, so the job shows
+# as running (not interrupted) while any is alive, and no controller takes it over.
+ASK_TELL_HOLDER = "ask-tell"
+_RUNNING = [s.value for s in RUNNING_TRAINING]
+
+# Chooses the hyperparameters of the evaluations to start, given the tuning job and all its training jobs
+# (with the objective curves when asked for); it may raise to refuse (the budget is spent, say).
+Chooser = Callable[[TuningJob, list[TrainingJob], dict[int, list[tuple[float, float]]]], list[dict[str, Any]]]
+
+
+@retried
+def start_evaluations(
+    store: Store, tuning_job_id: int, owner: str, choose: Chooser, curves_of: str | None = None
+) -> list[TrainingJob]:
+    """Store the evaluations ``choose`` picks as InProgress training jobs owned by ``owner``, one transaction.
+
+    ``choose`` runs while this process holds the tuning job's lock, so it sees every evaluation any
+    process started before and none starts until these are stored. ``curves_of``: the objective metric
+    whose values ``choose`` needs (None: it needs none).
+    """
+    with store.write() as session:
+        query = select(TuningJobRow).where(TuningJobRow.id == tuning_job_id)
+        if session.get_bind().dialect.name != "sqlite":  # SQLite's write lock already serialises writers
+            query = query.with_for_update()
+        row = session.scalars(query).first()
+        if row is None:
+            raise NotFoundError(f"tuning job {tuning_job_id} is no longer in the store")
+        job = TuningJob.of(row)
+        rows = session.scalars(
+            select(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id).order_by(TrainingJobRow.number)
+        )
+        records = [TrainingJob.of(r) for r in rows]
+        curves = _curves(session, tuning_job_id, curves_of) if curves_of is not None and records else {}
+        chosen = choose(job, records, curves)
+        number = max((r.number for r in records), default=0)
+        folder = store.jobs_folder() / job.name
+        now = utcnow()
+        new_rows = []
+        for hyperparameters in chosen:
+            number += 1
+            name = f"{job.name}-{number:03d}"
+            new_rows.append(
+                TrainingJobRow(
+                    tuning_job_id=tuning_job_id,
+                    number=number,
+                    name=name,
+                    status=TrainingJobStatus.IN_PROGRESS,
+                    hyperparameters=hyperparameters,
+                    created_at=now,
+                    started_at=now,
+                    log_path=str(folder / name / "training.log"),
+                    output_dir=str(folder / name),
+                    owner=owner,
+                    owner_expires_at=now + timedelta(seconds=WORK_LEASE_SECONDS),
+                )
+            )
+        session.add_all(new_rows)
+        session.flush()
+        return [TrainingJob.of(r) for r in new_rows]
+
+
+@retried
+def renew_shared_lease(store: Store, tuning_job_id: int, pid: int, host: str) -> bool:
+    """Mark the tuning job as used by ask/tell processes (this one the latest seen alive), unless a
+    controller holds it; False when one does."""
+    now = utcnow()
+    holder = TuningJobRow.lease_owner
+    with store.write() as session:
+        renewed = session.execute(
+            update(TuningJobRow)
+            .where(
+                TuningJobRow.id == tuning_job_id,
+                or_(holder.is_(None), holder == ASK_TELL_HOLDER, TuningJobRow.lease_expires_at < now),
+            )
+            .values(
+                lease_owner=ASK_TELL_HOLDER,
+                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
+                heartbeat_at=now,
+                controller_pid=pid,
+                controller_host=host,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+
+@retried
+def complete_if_spent(store: Store, tuning_job_id: int, max_jobs: int) -> bool:
+    """End the tuning job Completed once ``max_jobs`` evaluations were started and none still runs;
+    True if this call ended it."""
+    own = TrainingJobRow.tuning_job_id == TuningJobRow.id
+    started = select(func.count(TrainingJobRow.id)).where(own, TrainingJobRow.retry_of.is_(None)).scalar_subquery()
+    running = exists().where(and_(own, TrainingJobRow.status.in_(_RUNNING)))
+    with store.write() as session:
+        ended = session.execute(
+            update(TuningJobRow)
+            .where(
+                TuningJobRow.id == tuning_job_id,
+                TuningJobRow.status == TuningJobStatus.IN_PROGRESS,
+                started >= max_jobs,
+                ~running,
+            )
+            .values(status=TuningJobStatus.COMPLETED, ended_at=utcnow(), lease_owner=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(ended.rowcount)  # type: ignore[attr-defined]
+
+
+def objective_curves(store: Store, tuning_job_id: int, metric: str) -> dict[int, list[tuple[float, float]]]:
+    """The ``(step, value)`` points of ``metric`` of every training job of a tuning job, oldest first."""
+    with store.read() as session:
+        return _curves(session, tuning_job_id, metric)
+
+
+def _curves(session: Session, tuning_job_id: int, metric: str) -> dict[int, list[tuple[float, float]]]:
+    curves: dict[int, list[tuple[float, float]]] = {}
+    rows = session.execute(
+        select(MetricValueRow.training_job_id, MetricValueRow.step, MetricValueRow.value)
+        .join(TrainingJobRow)
+        .where(TrainingJobRow.tuning_job_id == tuning_job_id, MetricValueRow.name == metric)
+        .order_by(MetricValueRow.id)
+    )
+    for training_job_id, step, value in rows:
+        curves.setdefault(training_job_id, []).append((step, value))
+    return curves
