@@ -14,10 +14,11 @@ from modeltune import extras
 from modeltune.analytics.progress import Progress
 from modeltune.controller.loop import Controller, running_elsewhere
 from modeltune.controller.warm_start import check_warm_start
-from modeltune.core import TuningJobStatus
-from modeltune.errors import ConflictError
+from modeltune.core import ExecutorName, TuningJobStatus
+from modeltune.errors import ConflictError, SpecError
 from modeltune.executors import Executor
 from modeltune.executors.contract import resolve_command
+from modeltune.resources import Machine
 from modeltune.spec import TuningJobSpec, parse_spec
 from modeltune.store import Store, TuningJob
 from modeltune.store import repository as repo
@@ -32,6 +33,10 @@ def submit(store: Store, spec: TuningJobSpec) -> TuningJob:
     """
     resolve_command(spec.training.command, spec.training.source_dir)
     check_warm_start(store, spec)
+    if spec.executor == ExecutorName.LOCAL and spec.training.resources is not None:
+        reason = Machine.detect().why_not(spec.training.resources)
+        if reason is not None:
+            raise SpecError(reason)
     if spec.integrations.mlflow is not None:
         extras.require("mlflow", "mlflow", "recording training jobs in MLflow needs")
     if spec.random_seed is None:

@@ -15,11 +15,12 @@ class StrategyName(StrEnum):
 
 
 class ExecutorName(StrEnum):
-    """Where a tuning job's training jobs run: processes of the controller's machine, or workers that
-    claim them from the store (on any machine that reaches it)."""
+    """Where a tuning job's training jobs run: processes of the controller's machine, workers that
+    claim them from the store (on any machine that reaches it), or tasks of a Ray cluster."""
 
     LOCAL = "local"
     WORKERS = "workers"
+    RAY = "ray"
 
 
 class EarlyStoppingType(StrEnum):
