@@ -154,7 +154,7 @@ def suggestion_cpu(size: int, repeats: int = 3) -> float:
     """Median CPU seconds of one Bayesian suggestion after ``size`` random observations of Hartmann-6."""
     from benchmarks.optimizers.timing import TimingTask, run_timing
 
-    seconds = [run_timing(TimingTask("modeltune_bayesian", size, r))["cpu_seconds"] for r in range(repeats)]
+    seconds = [run_timing(TimingTask("modeltune-bayesian", size, r))["cpu_seconds"] for r in range(repeats)]
     return round(statistics.median(seconds), 3)
 
 

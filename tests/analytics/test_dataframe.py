@@ -26,8 +26,8 @@ def test_the_table_keeps_sagemaker_columns_and_adds_steps_and_the_last_value_of_
     frame = HyperparameterTuningJobAnalytics("tuned", store).dataframe()
 
     assert list(frame.columns) == [
-        "x", "k", "kind", *SAGEMAKER, "FailureReason", "ObjectiveSteps", "metric:first", "WarmStartType",
-        "WarmStartParents",
+        "x", "k", "kind", *SAGEMAKER, "FailureReason", "ModelArtifacts", "ObjectiveSteps", "metric:first",
+        "WarmStartType", "WarmStartParents",
     ]  # fmt: skip
     assert (frame["ObjectiveSteps"] == 2).all()
     # The toy script prints "epoch 1 loss: L + 0.5" then "epoch 2 loss: L"; 'first' matches only the former.

@@ -33,8 +33,9 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
     """One row per training job: a column per tuned hyperparameter, then SageMaker's columns.
 
     Like SageMaker's ``HyperparameterTuningJobAnalytics.dataframe()``, plus ``TuningJobName``
-    (as amtviz adds), ``FailureReason``, ``ObjectiveSteps`` (how many objective values the
-    training job emitted), ``metric:<name>``, the last value of every other metric, and
+    (as amtviz adds), ``FailureReason``, ``ModelArtifacts`` (the URI of its model.tar.gz),
+    ``ObjectiveSteps`` (how many objective values the training job emitted), ``metric:<name>``, the
+    last value of every other metric, and
     ``WarmStartType`` / ``WarmStartParents`` (comma-separated) for a warm-started job.
 
     Raises:
@@ -65,15 +66,16 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
                 "TrainingElapsedTimeSeconds": t.elapsed_seconds,
                 "TuningJobName": job.name,
                 "FailureReason": t.status_reason,
+                "ModelArtifacts": t.artifact_uri,
                 "ObjectiveSteps": steps.get(t.id, 0),
                 **warm_columns,
             }
         )
         row.update({f"{METRIC_PREFIX}{m}": last.get((t.id, m)) for m in others})
         rows.append(row)
-    extra = ["FailureReason", "ObjectiveSteps", *[f"{METRIC_PREFIX}{m}" for m in others]]
+    extra = ["FailureReason", "ModelArtifacts", "ObjectiveSteps", *[f"{METRIC_PREFIX}{m}" for m in others]]
     frame = pd.DataFrame(rows, columns=[*tuned, *COLUMNS, *extra, *warm_columns])
-    for column in ["FinalObjectiveValue", "TrainingElapsedTimeSeconds", *extra[2:]]:
+    for column in ["FinalObjectiveValue", "TrainingElapsedTimeSeconds", *extra[3:]]:
         frame[column] = frame[column].astype(float)
     frame["ObjectiveSteps"] = frame["ObjectiveSteps"].astype(int)
     return frame

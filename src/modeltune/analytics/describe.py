@@ -33,6 +33,8 @@ def training_job_summary(
         "TrainingEndTime": _iso(job.ended_at),
         "TrainingElapsedTimeSeconds": job.elapsed_seconds,
     }
+    if job.artifact_uri:
+        summary["ModelArtifacts"] = {"S3ModelArtifacts": job.artifact_uri}  # SageMaker's name, for any location
     if curve is not None:
         summary["ObjectiveCurve"] = [{"Step": v.step, "Value": v.value} for v in curve]
     if job.status_reason:

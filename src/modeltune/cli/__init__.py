@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from modeltune.cli import inspect, jobs, reports, serving, workers
+from modeltune.cli import artifacts, inspect, jobs, reports, serving, workers
 from modeltune.cli.common import errors
 from modeltune.errors import ModeltuneError
 
@@ -35,6 +35,7 @@ app.command("spec")(jobs.show_spec)
 app.command()(jobs.delete)
 app.command()(reports.plot)
 app.command()(reports.export)
+app.command()(artifacts.artifacts)
 app.command()(serving.deploy)
 app.command()(serving.predict)
 app.command()(workers.worker)

@@ -43,6 +43,8 @@ def _print_best_job(console: Console, best: dict[str, Any] | None, label: str) -
     for key, value in best["TunedHyperParameters"].items():
         table.add_row(escape(key), escape(_value(value, digits=6)))
     console.print(table)
+    if "ModelArtifacts" in best:
+        console.print(f"  Model: {escape(best['ModelArtifacts']['S3ModelArtifacts'])}")
 
 
 def print_description(console: Console, d: dict[str, Any]) -> None:

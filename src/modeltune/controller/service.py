@@ -18,6 +18,7 @@ from modeltune.core import ExecutorName, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, SpecError
 from modeltune.executors import Executor
 from modeltune.executors.contract import resolve_command
+from modeltune.resources import Machine
 from modeltune.spec import TuningJobSpec, parse_spec
 from modeltune.store import Store, TuningJob
 from modeltune.store import repository as repo
@@ -36,6 +37,10 @@ def submit(store: Store, spec: TuningJobSpec) -> TuningJob:
         )
     resolve_command(spec.training.command, spec.training.source_dir)
     check_warm_start(store, spec)
+    if spec.executor == ExecutorName.LOCAL and spec.training.resources is not None:
+        reason = Machine.detect().why_not(spec.training.resources)
+        if reason is not None:
+            raise SpecError(reason)
     if spec.integrations.mlflow is not None:
         extras.require("mlflow", "mlflow", "recording training jobs in MLflow needs")
     if spec.random_seed is None:

@@ -19,6 +19,7 @@ Folder layout of one training job (``output_dir``), as under ``/opt/ml`` in Sage
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sys
@@ -29,6 +30,7 @@ from typing import Any
 from modeltune.errors import SpecError
 from modeltune.executors.base import JobFiles, LaunchRequest
 from modeltune.metrics.report import METRICS_FILE, METRICS_FILE_VARIABLE
+from modeltune.resources import Allocation
 from modeltune.spec import TuningJobSpec
 
 # Commands that mean "the Python running modeltune", so a venv need not be activated.
@@ -73,8 +75,13 @@ def prepare_launch(
     hyperparameters: Mapping[str, Any],
     output_dir: Path,
     trial_id: int,
+    allocation: Allocation | None = None,
 ) -> LaunchRequest:
-    """Create the training job's folders and files in ``output_dir``, and the request that starts it."""
+    """Create the training job's folders and files in ``output_dir``, and the request that starts it.
+
+    With an ``allocation`` the job sees only its own GPUs (``CUDA_VISIBLE_DEVICES``, empty for none)
+    and its own CPU and GPU counts (``SM_NUM_CPUS``, ``SM_NUM_GPUS``); without one, the machine's.
+    """
     config_dir = output_dir / "input" / "config"
     model_dir, out_dir = output_dir / "model", output_dir / "output"
     for folder in (config_dir, model_dir, out_dir / "data", out_dir / "intermediate", output_dir / "hypertune"):
@@ -95,6 +102,8 @@ def prepare_launch(
     _link_channels(output_dir / "input" / "data", channels)
 
     user_args = command_line_arguments(all_hps)
+    num_cpus = max(1, math.floor(allocation.cpus)) if allocation else os.cpu_count() or 1
+    num_gpus = len(allocation.gpus) if allocation else 0
     env = {
         "TRAINING_JOB_NAME": training_job_name,
         "SM_LOG_LEVEL": "20",
@@ -111,8 +120,8 @@ def prepare_launch(
         "SM_RESOURCE_CONFIG": json.dumps(resource, sort_keys=True),
         "SM_CURRENT_HOST": HOST,
         "SM_HOSTS": json.dumps([HOST]),
-        "SM_NUM_CPUS": str(os.cpu_count() or 1),
-        "SM_NUM_GPUS": "0",
+        "SM_NUM_CPUS": str(num_cpus),
+        "SM_NUM_GPUS": str(num_gpus),
         METRICS_FILE_VARIABLE: str(output_dir / METRICS_FILE),
         "CLOUD_ML_HP_METRIC_FILE": str(output_dir / "hypertune" / "output.metrics"),
         "CLOUD_ML_TRIAL_ID": str(trial_id),
@@ -130,11 +139,13 @@ def prepare_launch(
             "output_data_dir": str(out_dir / "data"),
             "current_host": HOST,
             "hosts": [HOST],
-            "num_cpus": os.cpu_count() or 1,
-            "num_gpus": 0,
+            "num_cpus": num_cpus,
+            "num_gpus": num_gpus,
             "user_args": user_args,
         }
     )
+    if allocation is not None:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(allocation.gpus)
     env.update(training.environment)
     argv = resolve_command(training.command, training.source_dir) + user_args
     files = JobFiles(training_job_name, output_dir / LOG_FILE, output_dir)

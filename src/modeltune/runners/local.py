@@ -2,46 +2,109 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from modeltune.artifacts import ArtifactError, keep_model
 from modeltune.core import MetricValue, TrainingJobStatus, utcnow
 from modeltune.executors import Executor, ExecutorEvent, JobFiles, LocalExecutor
 from modeltune.executors.contract import prepare_launch
+from modeltune.resources import Allocation, Machine, ResourcePool
 from modeltune.runners.base import Runner, RunnerEvents
 from modeltune.runners.running_job import RunningJob
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
 
+# Training jobs whose model folder is packed and kept (SageMaker keeps the model of a stopped job too).
+KEPT_MODELS = (TrainingJobStatus.COMPLETED, TrainingJobStatus.STOPPED)
+# What a training job launched with ``training.resources`` holds, in its folder (for a new controller).
+ALLOCATION_FILE = "resources.json"
+
 
 class LocalRunner(Runner):
     """Runs training jobs through an executor (local processes by default) and records what they report.
+
+    When the spec has ``training.resources``, a training job starts only once its CPUs, GPUs and
+    memory are free on this machine (it waits Pending until then), and it gets its own GPUs.
 
     Args:
         store: where the records are.
         executor: how the processes run (``LocalExecutor`` by default).
         owner: a worker's id: its writes then apply only while it still owns the training job, so a
             worker taken for lost cannot overwrite what happened since.
+        machine: what the training jobs may use together (this machine, by default).
+        keep_models: pack each ended training job's model folder and keep it in the artifact location
+            (``training.output_path``, by default beside the training job's folder).
     """
 
-    def __init__(self, store: Store, executor: Executor | None = None, owner: str | None = None):
+    def __init__(
+        self,
+        store: Store,
+        executor: Executor | None = None,
+        owner: str | None = None,
+        machine: Machine | None = None,
+        keep_models: bool = True,
+    ):
         self.store = store
         self.executor = executor or LocalExecutor()
         self.owner = owner
         self.monitors: dict[str, RunningJob] = {}
+        self._machine = machine
+        self.keep_models = keep_models
+        self._pool: ResourcePool | None = None
+        self.waiting: dict[str, RunningJob] = {}  # launched, waiting for resources, in launch order
+        self._changed: list[TrainingJob] = []  # changes to report at the next poll
+
+    @property
+    def pool(self) -> ResourcePool:
+        """This machine's resources and who holds them (machine detected at first use)."""
+        if self._pool is None:
+            self._pool = ResourcePool(self._machine or Machine.detect())
+        return self._pool
 
     def launch(self, record: TrainingJob, spec: TuningJobSpec) -> TrainingJob:
-        request = prepare_launch(spec, record.name, record.hyperparameters, Path(record.output_dir), record.number)
         monitor = RunningJob(record, spec)
+        wanted = spec.training.resources
+        if wanted is None:
+            return self._start(monitor, None)
+        reason = self.pool.machine.why_not(wanted)
+        if reason is not None:
+            self.monitors[record.name] = monitor
+            return self._finish(monitor, ExecutorEvent(record.name, error=f"could not start: {reason}"))
+        allocation = self.pool.reserve(record.name, wanted) if not self.waiting else None
+        if allocation is None:
+            self.waiting[record.name] = monitor
+            return record
+        return self._start(monitor, allocation)
+
+    def _start(self, monitor: RunningJob, allocation: Allocation | None) -> TrainingJob:
+        record = monitor.record
+        folder = Path(record.output_dir)
+        request = prepare_launch(monitor.spec, record.name, record.hyperparameters, folder, record.number, allocation)
+        if allocation is not None:
+            (folder / ALLOCATION_FILE).write_text(json.dumps(allocation.as_json()))
         self.monitors[record.name] = monitor
         pid = self.executor.launch(request)
         return self._update(
             monitor, status=TrainingJobStatus.IN_PROGRESS, started_at=utcnow(), pid=pid, host=socket.gethostname()
         )
+
+    def _start_waiting(self) -> list[TrainingJob]:
+        """Start the waiting training jobs whose resources are free now, oldest first."""
+        started = []
+        for name, monitor in list(self.waiting.items()):
+            wanted = monitor.spec.training.resources
+            allocation = self.pool.reserve(name, wanted) if wanted is not None else None
+            if allocation is None:
+                break  # first come, first served: a big request is not overtaken forever by small ones
+            del self.waiting[name]
+            started.append(self._start(monitor, allocation))
+        return started
 
     def recover(self, records: Sequence[TrainingJob], spec: TuningJobSpec) -> list[TrainingJob]:
         never_started = []
@@ -50,6 +113,7 @@ class LocalRunner(Runner):
             files = JobFiles(record.name, Path(record.log_path), Path(record.output_dir))
             if self.executor.attach(files, monitor.log_offset):
                 self.monitors[record.name] = monitor
+                self._hold(record)
                 if record.started_at is None:
                     self._update(monitor, status=TrainingJobStatus.IN_PROGRESS, started_at=utcnow())
             elif record.status == TrainingJobStatus.PENDING:
@@ -59,7 +123,27 @@ class LocalRunner(Runner):
                 self._finish(monitor, ExecutorEvent(record.name, error="lost: its folder no longer shows that it ran"))
         return never_started
 
+    def _hold(self, record: TrainingJob) -> None:
+        """Count what a re-attached training job holds, from the file its launch left."""
+        try:
+            data = json.loads((Path(record.output_dir) / ALLOCATION_FILE).read_text())
+        except (OSError, ValueError):
+            return
+        self.pool.hold(record.name, Allocation.from_json(data))
+
     def stop(self, record: TrainingJob, grace_seconds: float) -> None:
+        waiting = self.waiting.pop(record.name, None)
+        if waiting is not None:
+            waiting.record = record
+            self._changed.append(
+                self._update(
+                    waiting,
+                    status=TrainingJobStatus.STOPPED,
+                    ended_at=utcnow(),
+                    status_reason="stopped before it started",
+                )
+            )
+            return
         monitor = self.monitors.get(record.name)
         if monitor is None:
             return
@@ -68,8 +152,9 @@ class LocalRunner(Runner):
         self.executor.stop(record.name, grace_seconds)
 
     def poll(self, timeout: float) -> RunnerEvents:
-        events = self.executor.poll(timeout)
-        found = RunnerEvents()
+        events = self.executor.poll(0 if self._changed else timeout)
+        found = RunnerEvents(changed=self._changed)
+        self._changed = []
         lines: dict[str, list[MetricValue]] = {}
         exits = []
         for event in events:
@@ -87,23 +172,35 @@ class LocalRunner(Runner):
                 found.values[monitor.record.id] = values
         for event in exits:
             found.changed.append(self._finish(self.monitors[event.name], event))
+        if exits:
+            found.changed.extend(self._start_waiting())
         return found
 
     def active(self) -> list[str]:
-        return list(self.monitors)
+        return [*self.monitors, *self.waiting]
 
     def _finish(self, monitor: RunningJob, event: ExecutorEvent) -> TrainingJob:
         """Record how a training job ended and forget it."""
         del self.monitors[monitor.name]
+        if self._pool is not None:
+            self._pool.release(monitor.name)
         outcome = monitor.outcome(event.exit_code, event.error)
+        reason, uri = outcome.reason, None
+        if outcome.status in KEPT_MODELS and self.keep_models:
+            try:
+                uri = keep_model(Path(monitor.record.output_dir), artifact_location(monitor), monitor.name)
+            except ArtifactError as exc:
+                folder = Path(monitor.record.output_dir) / "model"
+                reason = "; ".join(filter(None, [reason, f"model artifact upload failed: {exc}; kept in {folder}"]))
         return self._update(
             monitor,
             status=outcome.status,
             final_objective=outcome.final_objective,
-            status_reason=outcome.reason,
+            status_reason=reason,
             exit_code=event.exit_code,
             ended_at=event.ended_at or utcnow(),
             retryable=outcome.retryable,
+            artifact_uri=uri,
         )
 
     def _update(self, monitor: RunningJob, **fields: Any) -> TrainingJob:
@@ -114,3 +211,9 @@ class LocalRunner(Runner):
             self.executor.stop(monitor.name, 0)  # given up as lost: another runs it now
         monitor.record = replace(monitor.record, **fields)
         return monitor.record
+
+
+def artifact_location(monitor: RunningJob) -> str:
+    """Where the training job's model.tar.gz goes: ``training.output_path``, else the tuning job's folder
+    (so the archive is the one packed in the training job's own ``output/`` folder)."""
+    return monitor.spec.training.output_path or str(Path(monitor.record.output_dir).parent)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from modeltune.core import EarlyStoppingType, ExecutorName, ObjectiveType, StrategyName, WarmStartType
+from modeltune.resources import instance_type_resources
 from modeltune.space import SearchSpace
 from modeltune.space.ranges import MAX_GRID, ContinuousRange, Range, RealNumber, WholeNumber
 from modeltune.spec.documents import short
@@ -73,6 +74,27 @@ class MetricDefinition(_Model):
         return regex
 
 
+class Resources(_Model):
+    """What one training job needs; a training job starts only where all of it is free.
+
+    ``custom`` names resources of a Ray cluster's nodes (``{a100: 1}``); the local executor counts
+    CPUs, GPUs and memory only.
+    """
+
+    cpus: RealNumber = Field(default=1.0, gt=0, le=100_000)
+    gpus: WholeNumber = Field(default=0, ge=0, le=10_000)
+    memory_gb: RealNumber | None = Field(default=None, gt=0)
+    custom: dict[Name, RealNumber] = Field(default_factory=dict)
+
+
+def _instance_type(value: Any) -> Any:
+    return instance_type_resources(value) if isinstance(value, str) else value
+
+
+# ``resources: ml.g5.2xlarge`` is short for that instance type's CPUs, GPUs and memory.
+ResourcesSetting = Annotated[Resources, BeforeValidator(_instance_type)]
+
+
 class TrainingSpec(_Model):
     """How to run one training job."""
 
@@ -85,6 +107,10 @@ class TrainingSpec(_Model):
     stop_grace_seconds: RealNumber = Field(default=30.0, ge=0, le=86400)
     # SageMaker's RetryStrategy.MaximumRetryAttempts: runs again after failures that are not the code's fault.
     max_retry_attempts: WholeNumber = Field(default=0, ge=0, le=30)
+    # Per training job; unset: no accounting (the local executor runs limits.max_parallel_jobs at once).
+    resources: ResourcesSetting | None = None
+    # Where each training job's model.tar.gz is kept: a folder or an fsspec URL (s3://bucket/prefix).
+    output_path: str | None = Field(default=None, min_length=1)
 
     @field_validator("command", mode="before")
     @classmethod
@@ -229,6 +255,8 @@ class TuningJobSpec(_Model):
     warm_start: WarmStart | None = None
     completion_criteria: CompletionCriteria = Field(default_factory=CompletionCriteria)
     executor: ExecutorName = ExecutorName.LOCAL
+    # With executor ray: the cluster to join (auto, ray://host:10001); unset: RAY_ADDRESS or a new local one.
+    ray_address: str | None = Field(default=None, min_length=1)
     integrations: Integrations = Field(default_factory=Integrations)
 
     @field_validator("name")
