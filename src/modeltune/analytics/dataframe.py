@@ -61,8 +61,8 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
                 "TrainingJobName": t.name,
                 "TrainingJobStatus": t.status.value,
                 "FinalObjectiveValue": t.final_objective,
-                "TrainingStartTime": _utc(t.started_at),
-                "TrainingEndTime": _utc(t.ended_at),
+                "TrainingStartTime": t.started_at,
+                "TrainingEndTime": t.ended_at,
                 "TrainingElapsedTimeSeconds": t.elapsed_seconds,
                 "TuningJobName": job.name,
                 "FailureReason": t.status_reason,
@@ -78,6 +78,8 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
     for column in ["FinalObjectiveValue", "TrainingElapsedTimeSeconds", *extra[3:]]:
         frame[column] = frame[column].astype(float)
     frame["ObjectiveSteps"] = frame["ObjectiveSteps"].astype(int)
+    for column in ["TrainingStartTime", "TrainingEndTime"]:  # stored as naive UTC; converted in one call
+        frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
 
 
