@@ -83,7 +83,7 @@ def test_eight_workers_run_every_training_job_exactly_once_within_the_parallel_l
     shared: str, tmp_path: Path
 ) -> None:
     env = environment(shared, tmp_path / "controller")
-    spec = toy_spec(name="many", strategy="Random", limits={"max_jobs": 300, "max_parallel_jobs": 16})
+    spec = toy_spec(name="many", strategy="Random", limits={"max_jobs": 500, "max_parallel_jobs": 16})
     spec["training"]["command"] = ["sh", "-c", 'echo "loss: $6"', "sh"]  # argv ends with -x VALUE
     spec["ranges"] = {"x": {"type": "Continuous", "min": 0.0, "max": 1.0}}
     spec["training"]["static_hyperparameters"] = {"a": 1, "b": 2}
@@ -98,7 +98,7 @@ def test_eight_workers_run_every_training_job_exactly_once_within_the_parallel_l
 
     jobs = repo.list_training_jobs(store, job.id)
     assert job.status == "Completed"
-    assert len(jobs) == 300
+    assert len(jobs) == 500
     assert [j for j in jobs if j.status != "Completed"] == []
     assert all(j.final_objective == pytest.approx(j.hyperparameters["x"]) for j in jobs)
     values = repo.metric_values(store, [j.id for j in jobs])
