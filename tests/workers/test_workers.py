@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from modeltune.store import Store
+from modeltune.store import Store, work
 from modeltune.store import repository as repo
 from store.backends import BACKENDS, Backend
 
@@ -152,13 +152,16 @@ def test_a_stop_reaches_the_worker_and_code_comes_from_the_store(tmp_path: Path)
     spec["training"]["static_hyperparameters"]["seconds"] = 60
     spec["executor"] = "workers"
     assert cli(env, "run", str(write_spec(tmp_path, spec)), "--detach").returncode == 0
-    time.sleep(1.0)
+    store = Store(url, home=tmp_path / "reader")
+    packed = time.monotonic() + 60
+    while work.code_package_digest(store, repo.get_tuning_job(store, "toy").id) is None:  # the controller packs it
+        assert time.monotonic() < packed, "the controller did not store the code"
+        time.sleep(0.1)
     shutil.rmtree(code)  # as on another machine: the workers only have what the store holds
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     worker_env = {**env, "MODELTUNE_HOME": str(elsewhere / "home")}
     workers = start_workers(worker_env, 1, elsewhere, "--slots", "2", "--max-idle", "3")
-    store = Store(url, home=tmp_path / "reader")
     deadline = time.monotonic() + 60
     while (
         sum(j.status == "InProgress" for j in repo.list_training_jobs(store, repo.get_tuning_job(store, "toy").id)) < 2

@@ -16,7 +16,7 @@ import signal
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ class Worker:
         self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.runner = LocalRunner(store, LocalExecutor(die_with_parent=True), owner=self.id)
         self.specs: dict[int, TuningJobSpec] = {}
+        self.folders: dict[int, str] = {}  # tuning job id -> name, the folder of its training jobs here
         self.shipping: dict[str, _Shipping] = {}
         self.stopping = False
         self._stopped: set[int] = set()
@@ -109,10 +110,9 @@ class Worker:
         for record in work.claim_training_jobs(self.store, self.id, free, self.tuning_job):
             try:
                 spec = self._spec(record)
-                folder = self.store.jobs_folder() / repo.get_tuning_job_by_id(self.store, record.tuning_job_id).name
-                folder = folder / record.name
-                self._own(record, output_dir=str(folder), log_path=str(folder / LOG_FILE))
-                record = repo.get_training_job_by_id(self.store, record.id)
+                folder = self.store.jobs_folder() / self.folders[record.tuning_job_id] / record.name
+                record = replace(record, output_dir=str(folder), log_path=str(folder / LOG_FILE))
+                self._own(record, output_dir=record.output_dir, log_path=record.log_path)
                 started = self.runner.launch(record, spec)
                 self.shipping[record.name] = _Shipping(started)
             except Exception as exc:  # noqa: BLE001 - whatever stops it from starting is its failure reason
@@ -122,7 +122,9 @@ class Worker:
     def _spec(self, record: TrainingJob) -> TuningJobSpec:
         """The tuning job's spec as this machine runs it: its code unpacked here, its channels checked."""
         if record.tuning_job_id not in self.specs:
-            spec = TuningJobSpec.model_validate(repo.get_tuning_job_by_id(self.store, record.tuning_job_id).spec)
+            tuning_job = repo.get_tuning_job_by_id(self.store, record.tuning_job_id)
+            self.folders[record.tuning_job_id] = tuning_job.name
+            spec = TuningJobSpec.model_validate(tuning_job.spec)
             code = fetch_code(self.store, record.tuning_job_id, self.store.home / "code")
             if code is not None:
                 training = spec.training.model_copy(update={"source_dir": str(code)})
