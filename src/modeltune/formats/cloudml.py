@@ -226,7 +226,10 @@ def export_config(spec: TuningJobSpec) -> Exported:
     else:
         lost.append("training.command (give it with --command when loading the config)")
     if statics:
-        lost.append("training.static_hyperparameters (written as trainingInput.args)")
+        shown = (
+            "written as trainingInput.args" if "pythonModule" in training_input else "not written: no python -m command"
+        )
+        lost.append(f"training.static_hyperparameters ({shown})")
     if any(m.regex is not None or m.name != spec.objective.metric for m in spec.training.metric_definitions):
         lost.append("training.metric_definitions other than the objective's tag")
     if spec.training.channels:

@@ -209,7 +209,8 @@ def export_job(spec: TuningJobSpec) -> Exported:
     else:
         lost.append("training.command (give it with --command when loading the job)")
     if statics:
-        lost.append("training.static_hyperparameters (written as pythonPackageSpec.args)")
+        shown = "written as pythonPackageSpec.args" if "trialJobSpec" in job else "not written: no python -m command"
+        lost.append(f"training.static_hyperparameters ({shown})")
     if any(m.regex is not None or m.name != spec.objective.metric for m in spec.training.metric_definitions):
         lost.append("training.metric_definitions other than the objective metric")
     if spec.warm_start is not None:
