@@ -30,18 +30,21 @@ def numeric_ranges(draw: st.DrawFn, discrete: bool) -> dict[str, Any]:
     if kind == "Integer":
         low = draw(st.integers(-1000, 1000))
         high = draw(st.integers(low + 1, low + 10_000))
-        scaling = draw(st.sampled_from(["Auto", "Linear", *(["Logarithmic"] if low > 0 else [])]))
+        positive = ["Logarithmic", *(["MirroredLogarithmic"] if discrete else [])] if low > 0 else []
+        scaling = draw(st.sampled_from(["Auto", "Linear", *positive]))
         return {"type": kind, "min": low, "max": high, "scaling": scaling}
     if kind == "Discrete":
         values = sorted(draw(st.sets(st.integers(1, 1000) | st.floats(0.5, 1000), min_size=2, max_size=6)))
         if len(set(map(float, values))) != len(values):
             values = [1, 2, 3]
-        return {"type": kind, "values": values, "scaling": draw(st.sampled_from(["Auto", "Linear", "Logarithmic"]))}
-    scaling = draw(st.sampled_from(["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"]))
+        scalings = ["Auto", "Linear", "Logarithmic", "MirroredLogarithmic"]
+        return {"type": kind, "values": values, "scaling": draw(st.sampled_from(scalings))}
+    reverse = "MirroredLogarithmic" if discrete else "ReverseLogarithmic"  # the cloud forms' own reverse log
+    scaling = draw(st.sampled_from(["Auto", "Linear", "Logarithmic", reverse]))
     if scaling == "ReverseLogarithmic":
         low = draw(st.floats(0.0, 0.9))
         return {"type": kind, "min": low, "max": draw(st.floats(low + 0.01, 0.999)), "scaling": scaling}
-    low = draw(st.floats(1e-6, 1e3)) if scaling == "Logarithmic" else draw(finite)
+    low = draw(st.floats(1e-6, 1e3)) if scaling.endswith("Logarithmic") else draw(finite)
     high = draw(st.floats(low + max(1e-3, abs(low) * 1e-3), low + 1e6))
     return {"type": kind, "min": low, "max": high, "scaling": scaling}
 

@@ -30,7 +30,7 @@ def test_a_study_spec_runs_end_to_end_and_exports_back(home: Path) -> None:
     assert spec.training.command == ["python", "-m", "trainer.task", "--tag", "accuracy", "--steps", "2"]
     assert spec.strategy == "Random" and spec.early_stopping.type == "Auto"
     assert (spec.max_jobs, spec.limits.max_parallel_jobs, spec.limits.max_failed_jobs) == (4, 2, 2)
-    assert spec.ranges["hidden1"].min == 40 and spec.ranges["beta"].scaling == "ReverseLogarithmic"  # type: ignore[union-attr]
+    assert spec.ranges["hidden1"].min == 40 and spec.ranges["beta"].scaling == "MirroredLogarithmic"  # type: ignore[union-attr]
     described = json.loads(modeltune_cli("describe", "census-vertex", "--json", check=True).stdout)
     assert described["TrainingJobStatusCounters"]["Completed"] + described["TrainingJobStatusCounters"]["Stopped"] == 4
     assert described["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["MetricName"] == "accuracy"

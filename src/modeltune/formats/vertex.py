@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modeltune.core import EarlyStoppingType, StrategyName
-from modeltune.formats.cloudml import ALGORITHMS, GOALS, SCALES
+from modeltune.formats.cloudml import ALGORITHMS, GOALS, SCALES, scale_type
 from modeltune.formats.fields import Fields, Reading
 from modeltune.formats.local import Exported, Imported, LocalSettings, lost_settings
 from modeltune.spec import TuningJobSpec
@@ -235,5 +235,7 @@ def _export_parameter(name: str, r: Any, lost: list[str]) -> dict[str, Any]:
             lost.append(f"ranges.{name} (non-text categories, written as text)")
         parameter["categoricalValueSpec"] = {"values": [str(v) for v in r.values]}
     if r.type != "Categorical" and r.scaling != "Auto":
-        parameter["scaleType"] = {v: k for k, v in _SCALES.items()}[r.scaling]
+        scale = scale_type(name, r.scaling, lost)
+        if scale is not None:
+            parameter["scaleType"] = scale
     return parameter
