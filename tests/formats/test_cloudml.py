@@ -81,7 +81,7 @@ def test_every_type_and_scale_runs_and_exports_back(home: Path, tmp_path: Path) 
     assert scalings == {
         "hidden1": "Linear",
         "learningRate": "Logarithmic",
-        "beta": "ReverseLogarithmic",
+        "beta": "MirroredLogarithmic",
         "numRnnCells": "Logarithmic",
         "rnnCellType": None,
     }
@@ -144,8 +144,8 @@ PARAMS = "trainingInput.hyperparameters.params"
             ["hyperparameters.maxParallelTrials (40) cannot exceed trainingInput.hyperparameters.maxTrials (30)"],
         ),
         (
-            lambda h: h["params"][0].update(scaleType="UNIT_REVERSE_LOG_SCALE"),
-            [f"{PARAMS}[0]: ReverseLogarithmic scaling needs 0 <= min and max < 1"],
+            lambda h: h["params"][0].update(minValue=0, scaleType="UNIT_REVERSE_LOG_SCALE"),
+            [f"{PARAMS}[0]: MirroredLogarithmic scaling needs min > 0, got min 0"],
         ),
     ],
 )

@@ -229,3 +229,22 @@ def test_export_lists_what_the_request_cannot_hold() -> None:
     assert warning is not None
     for setting in ("limits.max_failed_jobs", "training.command", "ranges.width", "static_hyperparameters"):
         assert setting in warning
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--sagemaker", "a.json", "--cloudml", "b.yaml"], "give exactly one of SPEC_FILE, --sagemaker, --cloudml"),
+        (["spec.yaml", "--command", "python t.py"], "--command, --source-dir and --channel go with --sagemaker"),
+        (["--sagemaker", str(SAGEMAKER / "parent.json"), "--channel", "train"], "--channel 'train' must be NAME=DIR"),
+        (["--sagemaker", str(SAGEMAKER / "parent.json"), "--command", ""], "--command is empty"),
+    ],
+)
+def test_option_mistakes_are_one_line(home: Path, args: list[str], fragment: str) -> None:
+    assert_one_line_error(modeltune_cli("run", *args), fragment)
+
+
+def test_unknown_output_forms_are_one_line(home: Path, tmp_path: Path) -> None:
+    _run(SAGEMAKER / "parent.json", tmp_path, "--max-jobs", "1", "--max-parallel-jobs", "1")
+    assert_one_line_error(modeltune_cli("spec", "MyParentTuningJob", "--format", "kubeflow"), "unknown format")
+    assert_one_line_error(modeltune_cli("describe", "MyParentTuningJob", "--format", "vertex"), "use cloudml")

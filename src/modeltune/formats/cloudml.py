@@ -42,7 +42,7 @@ SCALES = {
     "NONE": "Auto",
     "UNIT_LINEAR_SCALE": "Linear",
     "UNIT_LOG_SCALE": "Logarithmic",
-    "UNIT_REVERSE_LOG_SCALE": "ReverseLogarithmic",
+    "UNIT_REVERSE_LOG_SCALE": "MirroredLogarithmic",
 }
 _TYPES = {"DOUBLE": "Continuous", "INTEGER": "Integer", "DISCRETE": "Discrete", "CATEGORICAL": "Categorical"}
 _MACHINES = (
@@ -226,7 +226,10 @@ def export_config(spec: TuningJobSpec) -> Exported:
     else:
         lost.append("training.command (give it with --command when loading the config)")
     if statics:
-        lost.append("training.static_hyperparameters (written as trainingInput.args)")
+        shown = (
+            "written as trainingInput.args" if "pythonModule" in training_input else "not written: no python -m command"
+        )
+        lost.append(f"training.static_hyperparameters ({shown})")
     if any(m.regex is not None or m.name != spec.objective.metric for m in spec.training.metric_definitions):
         lost.append("training.metric_definitions other than the objective's tag")
     if spec.training.channels:
@@ -250,8 +253,18 @@ def export_param(name: str, r: Any, lost: list[str]) -> dict[str, Any]:
             lost.append(f"ranges.{name} (non-text categories, written as text)")
         param["categoricalValues"] = [str(v) for v in r.values]
     if r.type != "Categorical" and r.scaling != "Auto":
-        param["scaleType"] = {v: k for k, v in SCALES.items()}[r.scaling]
+        scale = scale_type(name, r.scaling, lost)
+        if scale is not None:
+            param["scaleType"] = scale
     return param
+
+
+def scale_type(name: str, scaling: str, lost: list[str]) -> str | None:
+    """The ``scaleType`` of a native scaling; SageMaker's ReverseLogarithmic has none (it is left unset)."""
+    if scaling == "ReverseLogarithmic":
+        lost.append(f"ranges.{name} (SageMaker's ReverseLogarithmic scaling has no Cloud ML or Vertex AI scale)")
+        return None
+    return {v: k for k, v in SCALES.items() if k != "NONE"}[scaling]
 
 
 def describe_trials(spec: TuningJobSpec, jobs: list[Any], curves: dict[int, list[Any]]) -> list[dict[str, Any]]:

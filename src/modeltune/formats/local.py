@@ -46,8 +46,9 @@ class Exported:
 
 def lost_settings(spec: TuningJobSpec, keeps: set[str]) -> list[str]:
     """Native settings that differ from their defaults and are not in ``keeps`` (dotted names)."""
-    defaults = {
+    defaults: dict[str, Any] = {
         "training.environment": {},
+        "training.tensorboard_dir": None,
         "training.stop_grace_seconds": 30.0,
         "training.max_retry_attempts": 0,
         "limits.max_total_training_jobs": 500,

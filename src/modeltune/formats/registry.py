@@ -10,13 +10,13 @@ from typing import Any
 import yaml
 
 from modeltune.errors import ModeltuneError
-from modeltune.formats import cloudml, sagemaker
+from modeltune.formats import cloudml, sagemaker, vertex
 from modeltune.formats.local import Imported, LocalSettings
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store
 
 # The foreign forms and how each is named in messages.
-FORMATS = {"sagemaker": sagemaker.FORM, "cloudml": cloudml.FORM}
+FORMATS = {"sagemaker": sagemaker.FORM, "cloudml": cloudml.FORM, "vertex": vertex.FORM}
 PreviousJob = Callable[[str], dict[str, Any]]
 
 
@@ -59,6 +59,8 @@ def load_foreign(
         return sagemaker.load_request(path, local)
     if form == "cloudml":
         return cloudml.load_config(path, local, previous)
+    if form == "vertex":
+        return vertex.load_job(path, local)
     raise ModeltuneError(f"unknown format {form!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -70,6 +72,9 @@ def export_foreign(form: str, spec: TuningJobSpec) -> tuple[str, str | None]:
     if form == "cloudml":
         exported = cloudml.export_config(spec)
         return dump_yaml(exported.document), exported.warning(cloudml.FORM)
+    if form == "vertex":
+        exported = vertex.export_job(spec)
+        return dump_yaml(exported.document), exported.warning(vertex.FORM)
     raise ModeltuneError(f"unknown format {form!r}; use native or one of {', '.join(FORMATS)}")
 
 

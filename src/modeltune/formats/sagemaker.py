@@ -367,7 +367,11 @@ def _export_ranges(spec: TuningJobSpec, lost: list[str]) -> dict[str, list[dict[
             entry: dict[str, Any] = {"Name": name, "Values": [_text(v) for v in r.values]}
             result.setdefault("CategoricalParameterRanges", []).append(entry)
             continue
-        entry = {"Name": name, "MinValue": _text(r.min), "MaxValue": _text(r.max), "ScalingType": r.scaling}
+        scaling = r.scaling
+        if scaling == "MirroredLogarithmic":
+            lost.append(f"ranges.{name} (MirroredLogarithmic scaling has no SageMaker ScalingType; written as Auto)")
+            scaling = "Auto"
+        entry = {"Name": name, "MinValue": _text(r.min), "MaxValue": _text(r.max), "ScalingType": scaling}
         if r.type == "Continuous" and r.grid_points is not None:
             lost.append(f"ranges.{name}.grid_points")
         result.setdefault(f"{r.type}ParameterRanges", []).append(entry)
