@@ -61,6 +61,8 @@ class SharedStudy:
         stopping = self.spec.early_stopping
         self.rule = stopping_rule_for(self.strategy, stopping.type, stopping.min_steps, stopping.min_peers)
         self.owner = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        # The tuning job's training jobs as this process last saw them (asks read only what changed since).
+        self._known = TrainingJobMirror([], {})
         self._stop_beating = threading.Event()
         self._heart: threading.Thread | None = None
 
@@ -76,24 +78,39 @@ class SharedStudy:
             SearchEnded: none can start (the message says why).
         """
         ended: list[str] = []
+        full = self.rule is not None  # a stopping rule needs every curve: read everything
 
-        def choose(job: TuningJob, records: list[TrainingJob], curves: dict[int, Any]) -> list[dict[str, Any]]:
+        def choose(job: TuningJob, changed: list[TrainingJob], curves: dict[int, Any]) -> list[dict[str, Any]]:
+            if full:
+                self._known = TrainingJobMirror(changed, curves)
+            for record in changed if not full else ():
+                self._known.put(record)
             if job.status != TuningJobStatus.IN_PROGRESS:
                 ended.append(f"tuning job {job.name!r} has ended ({job.status}); start a new one with another name")
                 return []
-            left = self.spec.max_jobs - sum(1 for r in records if r.retry_of is None)
+            left = self.spec.max_jobs - self._known.created
             if left <= 0:
                 ended.append(
                     f"tuning job {job.name!r} has started all {self.spec.max_jobs} of its evaluations (max_jobs)"
                 )
                 return []
-            chosen = self.strategy.suggest(TrainingJobMirror(records, curves).history([]), min(count, left))
+            chosen = self.strategy.suggest(self._known.history([]), min(count, left))
             if not chosen:
                 ended.append(f"every configuration of tuning job {job.name!r} has been evaluated")
             return chosen
 
-        curves_of = self.metric if self.rule is not None else None
-        started = trials.start_evaluations(self.store, self.job.id, self.owner, choose, curves_of)
+        known = self._known.records
+        started = trials.start_evaluations(
+            self.store,
+            self.job.id,
+            self.owner,
+            choose,
+            after_id=0 if full else max(known, default=0),
+            unfinished=[] if full else [r.id for r in self._known.active],
+            curves_of=self.metric if full else None,
+        )
+        for record in started:
+            self._known.put(record)
         if ended and not started:
             raise SearchEnded(ended[-1])
         self._start_heartbeat()

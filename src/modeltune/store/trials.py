@@ -11,11 +11,11 @@ and ``work.expire_lost`` ends its evaluations Failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from modeltune.core import RUNNING_TRAINING, TrainingJobStatus, TuningJobStatus, utcnow
@@ -31,36 +31,57 @@ from modeltune.store.work import WORK_LEASE_SECONDS
 ASK_TELL_HOLDER = "ask-tell"
 _RUNNING = [s.value for s in RUNNING_TRAINING]
 
-# Chooses the hyperparameters of the evaluations to start, given the tuning job and all its training jobs
-# (with the objective curves when asked for); it may raise to refuse (the budget is spent, say).
+# Chooses the hyperparameters of the evaluations to start, given the tuning job, its training jobs that
+# changed (see ``start_evaluations``) and, when asked for, every objective curve.
 Chooser = Callable[[TuningJob, list[TrainingJob], dict[int, list[tuple[float, float]]]], list[dict[str, Any]]]
 
 
 @retried
 def start_evaluations(
-    store: Store, tuning_job_id: int, owner: str, choose: Chooser, curves_of: str | None = None
+    store: Store,
+    tuning_job_id: int,
+    owner: str,
+    choose: Chooser,
+    after_id: int = 0,
+    unfinished: Collection[int] = (),
+    curves_of: str | None = None,
 ) -> list[TrainingJob]:
     """Store the evaluations ``choose`` picks as InProgress training jobs owned by ``owner``, one transaction.
 
     ``choose`` runs while this process holds the tuning job's lock, so it sees every evaluation any
-    process started before and none starts until these are stored. ``curves_of``: the objective metric
-    whose values ``choose`` needs (None: it needs none).
+    process started before and none starts until these are stored. It gets the training jobs with an id
+    above ``after_id`` and those in ``unfinished`` (the caller's running ones, which may have ended since):
+    only these can have changed since the caller last looked, as ended training jobs never change and
+    this lock orders the ids. ``curves_of``: the objective metric whose values ``choose`` needs.
     """
     with store.write() as session:
         query = select(TuningJobRow).where(TuningJobRow.id == tuning_job_id)
-        if session.get_bind().dialect.name != "sqlite":  # SQLite's write lock already serialises writers
+        dialect = session.get_bind().dialect.name
+        if dialect != "sqlite":  # SQLite's write lock already serialises writers
             query = query.with_for_update()
+        if dialect == "postgresql":
+            # The lock is held until the commit: not waiting for its flush to disk lets the next process ask
+            # at once. A server crash may then forget the last evaluations started (never a result told).
+            session.execute(text("SET LOCAL synchronous_commit = off"))
         row = session.scalars(query).first()
         if row is None:
             raise NotFoundError(f"tuning job {tuning_job_id} is no longer in the store")
         job = TuningJob.of(row)
+        changed = TrainingJobRow.id > after_id
+        if unfinished:
+            changed = or_(changed, TrainingJobRow.id.in_(list(unfinished)))
         rows = session.scalars(
-            select(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id).order_by(TrainingJobRow.number)
+            select(TrainingJobRow)
+            .where(TrainingJobRow.tuning_job_id == tuning_job_id, changed)
+            .order_by(TrainingJobRow.number)
         )
         records = [TrainingJob.of(r) for r in rows]
-        curves = _curves(session, tuning_job_id, curves_of) if curves_of is not None and records else {}
+        curves = _curves(session, tuning_job_id, curves_of) if curves_of is not None else {}
         chosen = choose(job, records, curves)
-        number = max((r.number for r in records), default=0)
+        number = session.scalar(
+            select(func.max(TrainingJobRow.number)).where(TrainingJobRow.tuning_job_id == tuning_job_id)
+        )
+        number = number or 0
         folder = store.jobs_folder() / job.name
         now = utcnow()
         new_rows = []
