@@ -54,7 +54,10 @@ def run(
     ] = None,
     executor: Annotated[
         str | None,
-        typer.Option(help="Where training jobs run: local (processes here, the default) or workers."),
+        typer.Option(help="Where training jobs run: local (processes here, the default), workers or ray."),
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="With --executor ray: the cluster (auto, ray://host:10001, host:port).")
     ] = None,
     detach: DetachOption = False,
     store: StoreOption = None,
@@ -102,6 +105,8 @@ def run(
         data["strategy"] = strategy
     if executor:
         data["executor"] = executor
+    if ray_address:
+        data["ray_address"] = ray_address
     if mlflow:
         data["integrations"] = {**(data.get("integrations") or {}), "mlflow": {"tracking_uri": mlflow}}
     overrides = {k: v for k, v in (("max_jobs", max_jobs), ("max_parallel_jobs", max_parallel_jobs)) if v}

@@ -58,11 +58,16 @@ class LeaseLost(ConflictError):
 
 
 def runner_for(spec: TuningJobSpec, store: Store, executor: Executor | None = None) -> Runner:
-    """The runner the spec asks for: local processes (the default), or workers that claim training jobs."""
+    """The runner the spec asks for: local processes (the default), workers that claim training jobs, or
+    tasks of a Ray cluster."""
     if spec.executor == ExecutorName.WORKERS:
         from modeltune.runners.pool import WorkerPoolRunner
 
         return WorkerPoolRunner(store)
+    if spec.executor == ExecutorName.RAY and executor is None:
+        from modeltune.runners.ray import RayRunner
+
+        return RayRunner(store, spec.ray_address)
     return LocalRunner(store, executor)
 
 

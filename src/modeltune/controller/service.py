@@ -41,6 +41,8 @@ def submit(store: Store, spec: TuningJobSpec) -> TuningJob:
         reason = Machine.detect().why_not(spec.training.resources)
         if reason is not None:
             raise SpecError(reason)
+    if spec.executor == ExecutorName.RAY:
+        extras.require("ray", "ray", "running training jobs on a Ray cluster needs")
     if spec.integrations.mlflow is not None:
         extras.require("mlflow", "mlflow", "recording training jobs in MLflow needs")
     if spec.random_seed is None:

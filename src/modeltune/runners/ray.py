@@ -1,0 +1,248 @@
+"""Training jobs as tasks of a Ray cluster, each placed by its ``training.resources`` (``run --executor ray``).
+
+Each training job is one Ray task (``ray_task.run_on_node``) that runs the unchanged training-job
+contract under the local executor on the node Ray picked. What the job writes streams back while it
+runs and is mirrored into the training job's folder on the controller's machine (log, metric files,
+failure reason, and at the end its model folder), so logs, metrics, early stopping and artifacts work
+as for local training jobs. A task whose node dies ends the training job ``Failed`` ("node lost").
+Ray tasks end with the controller that owns them: a resumed tuning job does not re-attach to them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from modeltune import extras
+from modeltune.core import utcnow
+from modeltune.errors import ModeltuneError
+from modeltune.executors import Executor, ExecutorEvent, JobFiles, LaunchRequest
+from modeltune.metrics.report import METRICS_FILE
+from modeltune.runners.local import LocalRunner
+from modeltune.runners.ray_task import FAILURE_FILE, HYPERTUNE_FILE, StopBoard, relocatable, run_on_node, unpack_bytes
+from modeltune.runners.running_job import RunningJob
+from modeltune.spec import TuningJobSpec
+from modeltune.spec.models import Resources
+from modeltune.store import Store, TrainingJob
+
+NODE_LOST = "node lost"
+
+
+def import_ray() -> Any:
+    """The ray module, or a ModeltuneError naming the install command."""
+    return extras.require("ray", "ray", "running training jobs on a Ray cluster needs")
+
+
+def ray_options(resources: Resources | None) -> dict[str, Any]:
+    """Ray's task options for a training job's resources (one CPU when it names none, as Ray's default)."""
+    if resources is None:
+        return {"num_cpus": 1}
+    options: dict[str, Any] = {"num_cpus": resources.cpus, "num_gpus": resources.gpus}
+    if resources.memory_gb is not None:
+        options["memory"] = int(resources.memory_gb * 2**30)
+    if resources.custom:
+        options["resources"] = dict(resources.custom)
+    return options
+
+
+def _needs(resources: Resources | None) -> dict[str, float]:
+    """The request in the names of Ray's node resources."""
+    options = ray_options(resources)
+    needs = {"CPU": float(options["num_cpus"]), "GPU": float(options.get("num_gpus", 0))}
+    if "memory" in options:
+        needs["memory"] = float(options["memory"])
+    needs.update(options.get("resources", {}))
+    return {name: amount for name, amount in needs.items() if amount > 0}
+
+
+def _describe(amounts: dict[str, float]) -> str:
+    def one(name: str, amount: float) -> str:
+        return f"{amount / 2**30:g} GB memory" if name == "memory" else f"{amount:g} {name}"
+
+    return ", ".join(one(name, amount) for name, amount in sorted(amounts.items())) or "nothing"
+
+
+@dataclass
+class _Remote:
+    """A training job running as a Ray task: its generator, and how far its log mirror has been reported."""
+
+    files: JobFiles
+    generator: Any
+    offset: int
+    started: bool = False
+    ended: ExecutorEvent | None = None
+    lines: list[ExecutorEvent] = field(default_factory=list)
+
+
+class RayExecutor(Executor):
+    """Runs training jobs as Ray tasks and mirrors what they write into their folders here.
+
+    Args:
+        address: the cluster (``auto``, ``ray://host:10001``, ``host:port``); None: ``RAY_ADDRESS``, else a
+            new single-machine cluster.
+    """
+
+    def __init__(self, address: str | None = None):
+        self.address = address
+        self._jobs: dict[str, _Remote] = {}
+        self._plans: dict[str, Resources | None] = {}
+        self._board: Any = None
+        self._task: Any = None
+
+    def _connect(self) -> Any:
+        ray = import_ray()
+        if self._task is None:
+            if not ray.is_initialized():
+                try:
+                    ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
+                except (ConnectionError, RuntimeError, ValueError) as exc:
+                    where = self.address or "RAY_ADDRESS or a new local cluster"
+                    raise ModeltuneError(
+                        f"could not connect to the Ray cluster at {where} ({exc}); check --ray-address"
+                    ) from None
+            self._board = ray.remote(num_cpus=0)(StopBoard).remote()
+            self._task = ray.remote(max_retries=0)(run_on_node)
+        return ray
+
+    def why_not(self, resources: Resources | None) -> str | None:
+        """Why no node of the cluster could ever run a training job with ``resources``, or None."""
+        ray = self._connect()
+        needs = _needs(resources)
+        nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+        if any(all(offer.get(name, 0) >= amount for name, amount in needs.items()) for offer in nodes):
+            return None
+        offers = "; ".join(_describe({k: v for k, v in o.items() if not k.startswith("node:")}) for o in nodes)
+        return (
+            f"no node of the Ray cluster has {_describe(needs)} for one training job (its nodes have: {offers}); "
+            "ask for less in training.resources or add a node that has it"
+        )
+
+    def plan(self, name: str, resources: Resources | None) -> None:
+        """The resources of the training job ``name``, launched next."""
+        self._plans[name] = resources
+
+    def launch(self, request: LaunchRequest) -> int | None:
+        self._connect()
+        options = ray_options(self._plans.pop(request.name, None))
+        generator = self._task.options(**options).remote(relocatable(request), self._board)
+        offset = request.files.log_path.stat().st_size if request.files.log_path.exists() else 0
+        self._jobs[request.name] = _Remote(request.files, generator, offset)
+        return None
+
+    def attach(self, files: JobFiles, offset: int) -> bool:
+        return False  # a task ends with the controller (its owner) that started it
+
+    def poll(self, timeout: float) -> list[ExecutorEvent]:
+        if not self._jobs:
+            time.sleep(max(0.0, timeout))
+            return []
+        ray = self._connect()
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            generators = [job.generator for job in self._jobs.values()]
+            ready, _ = ray.wait(generators, num_returns=len(generators), timeout=0)
+            if not ready:
+                ready, _ = ray.wait(generators, num_returns=1, timeout=max(0.0, deadline - time.monotonic()))
+            events: list[ExecutorEvent] = []
+            for job in [j for j in list(self._jobs.values()) if j.generator in ready]:
+                events += self._take(ray, job)
+            if events or time.monotonic() >= deadline:
+                return events
+
+    def _take(self, ray: Any, job: _Remote) -> list[ExecutorEvent]:
+        """The events of the next chunk ``job`` streamed (its exit when the task failed or ended)."""
+        try:
+            chunk = ray.get(next(job.generator))
+        except StopIteration:
+            chunk = {"exit": {"exit_code": None, "error": "the Ray task ended without an exit status"}}
+        except ray.exceptions.TaskCancelledError:
+            chunk = {"exit": {"exit_code": None, "error": "stopped before it started"}}
+        except (ray.exceptions.NodeDiedError, ray.exceptions.WorkerCrashedError, ray.exceptions.ActorDiedError) as exc:
+            chunk = {"exit": {"exit_code": None, "error": f"{NODE_LOST}: {type(exc).__name__}"}}
+        except ray.exceptions.RayError as exc:
+            text = str(exc).strip().splitlines()
+            chunk = {"exit": {"exit_code": None, "error": f"the Ray task failed: {text[-1] if text else exc}"}}
+        job.started = True
+        return self._mirror(job, chunk)
+
+    def _mirror(self, job: _Remote, chunk: dict[str, Any]) -> list[ExecutorEvent]:
+        """Write a chunk into the job's folder here; the events of its lines and exit."""
+        folder = job.files.control_dir
+        events = []
+        if chunk.get("lines"):
+            with open(job.files.log_path, "ab") as log:
+                for line in chunk["lines"]:
+                    data = line.encode("utf-8", "replace") + b"\n"
+                    log.write(data)
+                    job.offset += len(data)
+                    events.append(ExecutorEvent(job.files.name, line=line, offset=job.offset))
+        if chunk.get("report"):
+            with open(folder / METRICS_FILE, "ab") as report:
+                report.write(chunk["report"])
+        if "hypertune" in chunk:
+            (folder / HYPERTUNE_FILE).parent.mkdir(parents=True, exist_ok=True)
+            (folder / HYPERTUNE_FILE).write_text(chunk["hypertune"])
+        if chunk.get("failure") is not None:
+            (folder / FAILURE_FILE).parent.mkdir(parents=True, exist_ok=True)
+            (folder / FAILURE_FILE).write_text(chunk["failure"])
+        if chunk.get("model") is not None:
+            unpack_bytes(chunk["model"], folder / "model")
+        ending = chunk.get("exit")
+        if ending is not None:
+            del self._jobs[job.files.name]
+            moment = ending.get("ended_at")
+            ended_at = datetime.fromtimestamp(moment, UTC).replace(tzinfo=None) if moment else utcnow()
+            events.append(
+                ExecutorEvent(
+                    job.files.name,
+                    exit_code=ending["exit_code"],
+                    error=ending["error"],
+                    offset=job.offset,
+                    ended_at=ended_at,
+                )
+            )
+        return events
+
+    def stop(self, name: str, grace_seconds: float) -> None:
+        job = self._jobs.get(name)
+        if job is None:
+            return
+        ray = self._connect()
+        self._board.request.remote(name, max(0.0, grace_seconds))
+        if not job.started:  # still waiting for a node with room: it never needs to start
+            ray.cancel(job.generator)
+
+    def running(self) -> list[str]:
+        return list(self._jobs)
+
+    def close(self, grace_seconds: float = 0.0) -> None:
+        """Stop every training job and wait for their ends (at most the grace period plus a few seconds)."""
+        super().close(grace_seconds)
+        deadline = time.monotonic() + grace_seconds + 5
+        while self._jobs and time.monotonic() < deadline:
+            self.poll(0.1)
+
+
+class RayRunner(LocalRunner):
+    """Runs training jobs on a Ray cluster; Ray places each by its ``training.resources``.
+
+    Args:
+        store: where the records are.
+        address: the Ray cluster (see ``RayExecutor``).
+    """
+
+    def __init__(self, store: Store, address: str | None = None):
+        self.ray = RayExecutor(address)
+        super().__init__(store, self.ray)
+
+    def launch(self, record: TrainingJob, spec: TuningJobSpec) -> TrainingJob:
+        monitor = RunningJob(record, spec)
+        reason = self.ray.why_not(spec.training.resources)
+        if reason is not None:
+            self.monitors[record.name] = monitor
+            return self._finish(monitor, ExecutorEvent(record.name, error=f"could not start: {reason}"))
+        self.ray.plan(record.name, spec.training.resources)
+        return self._start(monitor, None)

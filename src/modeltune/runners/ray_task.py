@@ -1,0 +1,183 @@
+"""The Ray task that runs one training job on its node, and streams what it writes back to the controller.
+
+The training job runs under the local executor (its own supervisor, the unchanged training-job
+contract) in a folder of the node. The task yields chunks (dicts, pickled by Ray): new log lines,
+new ``modeltune.report`` lines, the cloudml-hypertune file when it changed, and at the end the
+exit, the ``output/failure`` reason and the packed model folder. A stop request reaches the task
+through a small actor it asks every ``_STOP_CHECK_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from modeltune.artifacts import pack_model
+from modeltune.executors import JobFiles, LaunchRequest, LocalExecutor
+from modeltune.executors.contract import LOG_FILE
+from modeltune.metrics.report import METRICS_FILE
+
+# How often a running task asks whether its training job should stop (part of the stop latency).
+_STOP_CHECK_SECONDS = 0.2
+# How long the task waits for new output before it looks again.
+_POLL_SECONDS = 0.05
+HYPERTUNE_FILE = Path("hypertune") / "output.metrics"
+FAILURE_FILE = Path("output") / "failure"
+# Tells a training job which Ray node runs it.
+NODE_VARIABLE = "MODELTUNE_RAY_NODE_ID"
+
+
+class StopBoard:
+    """Stop requests by training-job name, with their grace periods (a Ray actor of the controller)."""
+
+    def __init__(self) -> None:
+        self.requests: dict[str, float] = {}
+
+    def request(self, name: str, grace_seconds: float) -> None:
+        """Ask ``name`` to stop; a shorter grace period replaces a longer one."""
+        self.requests[name] = min(grace_seconds, self.requests.get(name, grace_seconds))
+
+    def asked(self, name: str) -> float | None:
+        """The grace period ``name`` was asked to stop with, or None."""
+        return self.requests.get(name)
+
+
+def relocatable(request: LaunchRequest) -> dict[str, Any]:
+    """What a node needs to run ``request`` in a folder of its own: the request, and the job folder's
+    config files and channel links."""
+    root = request.files.control_dir
+    config = root / "input" / "config"
+    data = root / "input" / "data"
+    return {
+        "name": request.name,
+        "argv": request.argv,
+        "cwd": str(request.cwd),
+        "env": request.env,
+        "root": str(root),
+        "config": {p.name: p.read_text() for p in sorted(config.glob("*.json"))},
+        "links": {p.name: os.readlink(p) for p in sorted(data.iterdir()) if p.is_symlink()} if data.is_dir() else {},
+    }
+
+
+def _place(job: dict[str, Any], folder: Path) -> LaunchRequest:
+    """Lay out the job's folder on this node and the request that runs it there."""
+    root = job["root"]
+    for sub in ("input/config", "input/data", "model", "output/data", "output/intermediate", "hypertune"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for name, text in job["config"].items():
+        (folder / "input" / "config" / name).write_text(text)
+    for name, target in job["links"].items():
+        (folder / "input" / "data" / name).symlink_to(target, target_is_directory=True)
+
+    def here(text: str) -> str:
+        return text.replace(root, str(folder))
+
+    env = {key: here(value) for key, value in job["env"].items()}
+    import ray
+
+    env["SM_NUM_GPUS"] = str(len(ray.get_gpu_ids()))
+    env[NODE_VARIABLE] = ray.get_runtime_context().get_node_id()
+    return LaunchRequest(
+        JobFiles(job["name"], folder / LOG_FILE, folder), [here(a) for a in job["argv"]], Path(job["cwd"]), env
+    )
+
+
+class _Output:
+    """What the training job wrote since the last look: metric-report lines and the hypertune file."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.report_offset = 0
+        self.hypertune = ""
+
+    def new(self) -> dict[str, Any]:
+        chunk: dict[str, Any] = {}
+        try:
+            with open(self.folder / METRICS_FILE, "rb") as report:
+                report.seek(self.report_offset)
+                data = report.read()
+        except OSError:
+            data = b""
+        complete = data[: data.rfind(b"\n") + 1]  # whole lines only; the rest comes next time
+        if complete:
+            self.report_offset += len(complete)
+            chunk["report"] = complete
+        try:
+            hypertune = (self.folder / HYPERTUNE_FILE).read_text()
+        except OSError:
+            hypertune = ""
+        if hypertune != self.hypertune:
+            self.hypertune = chunk["hypertune"] = hypertune
+        return chunk
+
+
+def _packed_model(folder: Path) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="modeltune-model-") as scratch:
+        return pack_model(folder / "model", Path(scratch) / "model.tar.gz").read_bytes()
+
+
+def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
+    """Run one training job here (a Ray generator task); yields its output as it comes, then its end."""
+    import ray
+
+    folder = Path(tempfile.gettempdir()) / "modeltune-ray" / f"{job['name']}-{uuid.uuid4().hex[:8]}"
+    yield {"host": socket.gethostname()}
+    executor = LocalExecutor(die_with_parent=True)
+    try:
+        if not Path(job["cwd"]).is_dir():
+            error = f"could not start: source_dir {job['cwd']!r} does not exist on the Ray node {socket.gethostname()}"
+            yield {"exit": {"exit_code": None, "error": error, "ended_at": time.time()}}
+            return
+        if ray.get(board.asked.remote(job["name"])) is not None:
+            yield {"exit": {"exit_code": None, "error": "stopped before it started", "ended_at": time.time()}}
+            return
+        executor.launch(_place(job, folder))
+        output = _Output(folder)
+        stopping, last_check = False, time.monotonic()
+        while True:
+            events = executor.poll(_POLL_SECONDS)
+            chunk = output.new()
+            lines = [e.line for e in events if e.line is not None]
+            if lines:
+                chunk["lines"] = lines
+            ended = next((e for e in events if e.is_exit), None)
+            if ended is not None:
+                chunk["exit"] = {
+                    "exit_code": ended.exit_code,
+                    "error": ended.error,
+                    "ended_at": ended.ended_at.replace(tzinfo=UTC).timestamp() if ended.ended_at else time.time(),
+                }
+                failure = folder / FAILURE_FILE
+                chunk["failure"] = failure.read_text(errors="replace") if failure.exists() else None
+                chunk["model"] = _packed_model(folder)
+            if chunk:
+                yield chunk
+            if ended is not None:
+                return
+            if not stopping and time.monotonic() - last_check >= _STOP_CHECK_SECONDS:
+                last_check = time.monotonic()
+                grace = ray.get(board.asked.remote(job["name"]))
+                if grace is not None:
+                    executor.stop(job["name"], grace)
+                    stopping = True
+    finally:
+        executor.close(0)  # only does something when the task itself was interrupted
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def unpack_bytes(archive: bytes, folder: Path) -> None:
+    """Unpack a model archive received as bytes into ``folder``."""
+    import tarfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        tar.extractall(folder, filter="data")

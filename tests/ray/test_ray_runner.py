@@ -1,0 +1,135 @@
+"""Training jobs on a real Ray cluster (a head with 2 CPUs and a node with a custom resource, on 127.0.0.1).
+
+The tests share one cluster and run in file order; the last one kills the extra node.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modeltune.controller import service
+from modeltune.controller.loop import Controller
+from modeltune.spec import parse_spec
+from modeltune.store import Store, TrainingJob
+from modeltune.store import repository as repo
+from raycluster import RayCluster, ray_cluster
+
+from helpers import run_to_end, toy_spec, write_spec
+
+SCRIPT = Path(__file__).parent / "node_train.py"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[RayCluster]:
+    with ray_cluster(head_cpus=2) as started:
+        started.add_node("special", cpus=1, resources={"special": 1})
+        yield started
+
+
+def ray_spec(name: str, cluster: RayCluster, resources: Any, seconds: float = 0.0, **limits: Any) -> dict[str, Any]:
+    spec = toy_spec(
+        name, executor="ray", ray_address=cluster.address, limits={"max_jobs": 2, "max_parallel_jobs": 2, **limits}
+    )
+    spec["training"] = {
+        "command": ["python", str(SCRIPT)],
+        "source_dir": str(SCRIPT.parent),
+        "static_hyperparameters": {"seconds": seconds},
+        "metric_definitions": [{"name": "loss", "regex": r"loss: ([0-9.]+)"}],
+        "resources": resources,
+        "stop_grace_seconds": 5,
+    }
+    return spec
+
+
+def training_jobs(store: Store, name: str) -> list[TrainingJob]:
+    return repo.list_training_jobs(store, repo.get_tuning_job(store, name).id)
+
+
+def log_of(record: TrainingJob) -> str:
+    return Path(record.log_path).read_text()
+
+
+def test_training_jobs_run_where_their_resources_are(home: Path, cluster: RayCluster) -> None:
+    store = Store()
+    special = cluster.node_id("special")
+    run_to_end(store, ray_spec("on-special", cluster, {"cpus": 1, "custom": {"special": 1}}))
+    run_to_end(store, ray_spec("two-cpus", cluster, {"cpus": 2}))  # only the head has two CPUs
+    for record in training_jobs(store, "on-special"):
+        assert record.status == "Completed" and record.final_objective == 0.5, record.status_reason
+        assert f"node: {special} gpus: 0" in log_of(record)  # the log streamed back into the folder here
+        assert (Path(record.output_dir) / "model" / "model.txt").read_text() == special  # and the model
+        assert record.artifact_uri == str(Path(record.output_dir) / "output" / "model.tar.gz")
+    for record in training_jobs(store, "two-cpus"):
+        assert record.status == "Completed", record.status_reason
+        assert "node: " in log_of(record) and special not in log_of(record)
+
+
+def test_a_stop_reaches_the_remote_process_and_it_ends_stopped(home: Path, cluster: RayCluster) -> None:
+    store = Store()
+    spec = ray_spec("stopped", cluster, {"cpus": 1}, seconds=60, max_runtime_per_training_job=2)
+    started = time.monotonic()
+    run_to_end(store, {**spec, "limits": {**spec["limits"], "max_jobs": 1, "max_parallel_jobs": 1}})
+    (record,) = training_jobs(store, "stopped")
+    assert record.status == "Stopped" and record.status_reason.startswith("MaxRuntimeExceeded")
+    assert record.final_objective == 0.5  # the value streamed while it ran
+    assert "got SIGTERM, saving checkpoint" in log_of(record)
+    assert (Path(record.output_dir) / "model" / "checkpoint").read_text() == "saved at SIGTERM"
+    assert time.monotonic() - started < 40  # not the script's 60 s
+
+
+def test_an_impossible_request_ends_with_its_reason(home: Path, cluster: RayCluster) -> None:
+    store = Store()
+    job = run_to_end(store, ray_spec("greedy", cluster, {"cpus": 1, "gpus": 4}))
+    assert job.status == "Failed"
+    for record in training_jobs(store, "greedy"):
+        assert record.status == "Failed"
+        assert record.status_reason.startswith("could not start: no node of the Ray cluster has 1 CPU, 4 GPU for one")
+        assert "ask for less in training.resources or add a node that has it" in record.status_reason
+
+
+def test_without_ray_installed_run_says_what_to_install(home: Path, tmp_path: Path) -> None:
+    path = write_spec(tmp_path, toy_spec("no-ray", executor="ray"))
+    hide_ray = (
+        "import sys; sys.modules['ray'] = None; from modeltune.cli import main; sys.argv[0] = 'modeltune'; main()"
+    )
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-c", hide_ray, "run", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: running training jobs on a Ray cluster needs ray, which is not installed; install it with "
+        "pip install 'modeltune[ray]'"
+    ]
+
+
+def test_a_lost_node_fails_its_training_job_and_the_tuning_job_goes_on(home: Path, cluster: RayCluster) -> None:
+    store = Store()
+    spec = ray_spec(
+        "lost", cluster, {"cpus": 1, "custom": {"special": 1}}, seconds=120, max_jobs=2, max_parallel_jobs=1
+    )
+    job = service.submit(store, parse_spec(spec))
+    ended: list[Any] = []
+    controller = threading.Thread(target=lambda: ended.append(Controller(store, job.name).run()))
+    controller.start()
+    deadline = time.monotonic() + 60
+    while not any("loss: 0.5" in log_of(r) for r in training_jobs(store, "lost") if Path(r.log_path).exists()):
+        assert time.monotonic() < deadline, "the training job never started"
+        time.sleep(0.2)
+    cluster.kill_node("special")
+    controller.join(120)
+    assert not controller.is_alive()
+    first, second = training_jobs(store, "lost")
+    assert first.status == "Failed" and first.status_reason.startswith("node lost"), first.status_reason
+    assert first.retryable
+    # The tuning job went on: it launched the next training job, which no remaining node can run.
+    assert second.status == "Failed" and second.status_reason.startswith("could not start: no node")
+    assert ended[0].status == "Failed"
