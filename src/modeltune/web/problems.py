@@ -43,6 +43,7 @@ class FieldError(SpecError):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not valid JSON."},
     401: {"model": Problem, "description": "No valid token was sent."},
     403: {"model": Problem, "description": "Refused (a cross-site request, or a file outside the store)."},
     404: {"model": Problem, "description": "No such tuning job or training job."},
