@@ -54,12 +54,13 @@ def web_server(home: Path, *args: str, timeout: float = 90) -> Iterator[WebServe
         )
     try:
         deadline = time.monotonic() + timeout
-        while not (found := re.search(r"http://127\.0\.0\.1:\d+", log_path.read_text())):
+        while not (found := re.search(r"http://([0-9.]+):(\d+)", log_path.read_text())):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"modeltune serve did not start:\n{log_path.read_text()}")
             time.sleep(0.05)
         token = args[args.index("--token") + 1] if "--token" in args else None
-        yield WebServer(process, found.group(), Store(home=home), log_path, token)
+        url = f"http://127.0.0.1:{found.group(2)}"  # every address the server listens on includes loopback
+        yield WebServer(process, url, Store(home=home), log_path, token)
     finally:
         process.terminate()
         try:
