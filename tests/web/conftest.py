@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from viz.conftest import browser  # noqa: F401  (headless Chromium, shared with the chart tests)
+
 from .support import WebServer, stop_controllers, web_server
 
 

@@ -46,7 +46,7 @@ def serve(
     sock = listen(host, port)
     sock.listen(2048)  # connections wait in the backlog until the app is ready, instead of being refused
     bound = sock.getsockname()[1]
-    prepare(the_store.home / "cache")
+    prepare()
     shown = f"[{host}]" if ":" in host else host
     console.print(f"modeltune serves {the_store.safe_url} on http://{shown}:{bound}/ (API docs at /docs)")
     config = uvicorn.Config(create_app(the_store, token), log_level="warning", access_log=False)

@@ -2,11 +2,12 @@
 
 vl-convert (the ``viz`` extra) carries these libraries and bundles them into one script on this
 machine, so nothing comes from a CDN or the network. Bundling takes a few seconds, so the script is
-kept in the modeltune home once per vl-convert version and made in the background at start-up.
+kept in the user's cache folder once per vl-convert version and made in the background at start-up.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -16,13 +17,19 @@ from modeltune.extras import require
 _lock = threading.Lock()
 
 
-def vega_bundle(cache: Path) -> str:
+def cache_folder() -> Path:
+    """Where the bundle is kept: ``$XDG_CACHE_HOME/modeltune`` (default ``~/.cache/modeltune``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "modeltune"
+
+
+def vega_bundle(cache: Path | None = None) -> str:
     """The bundled vega + vega-lite + vega-embed script (defines ``window.vegaEmbed``).
 
     Raises:
         ModeltuneError: vl-convert (the ``viz`` extra) is not installed.
     """
     vl_convert = require("vl_convert", "viz", "charts in the console need", ModeltuneError)
+    cache = cache or cache_folder()
     path = cache / f"vega-embed-{vl_convert.__version__}.js"
     with _lock:
         if path.is_file():
@@ -35,7 +42,7 @@ def vega_bundle(cache: Path) -> str:
         return script
 
 
-def prepare(cache: Path) -> None:
+def prepare(cache: Path | None = None) -> None:
     """Make the bundle in a background thread so the first page with charts does not wait for it."""
 
     def work() -> None:

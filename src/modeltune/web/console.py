@@ -45,9 +45,9 @@ def _store(request: Request) -> Store:
 
 
 @router.get("/static-bundle/vega-embed.js")
-def vega_script(request: Request) -> Response:
+def vega_script() -> Response:
     """vega + vega-lite + vega-embed, bundled on this machine by vl-convert (no CDN)."""
-    script = vega_bundle(_store(request).home / "cache")
+    script = vega_bundle()
     return Response(script, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 

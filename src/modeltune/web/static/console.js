@@ -1,5 +1,7 @@
 // The modeltune console: live updates and charts. Every value from the server is put in the page as text
 // (textContent), never as HTML, so names, hyperparameters and log lines cannot inject markup.
+// Everything lives in one function scope: the vega bundle declares globals of its own (e.g. "el").
+(() => {
 "use strict";
 
 const api = (path) => "/api/v1" + path;
@@ -222,3 +224,4 @@ function createPage() {
 
 const pages = { jobs: jobsPage, job: jobPage, "training-job": trainingJobPage, compare: comparePage, create: createPage };
 (pages[document.body.dataset.page] || (() => {}))();
+})();
