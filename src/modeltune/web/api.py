@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel
 
-from modeltune.analytics import describe_tuning_job, training_job_list, training_job_summary, tuning_job_summaries
+from modeltune.analytics import describe_tuning_job, training_job_summary
 from modeltune.analytics.listing import TrainingJobOrder
 from modeltune.analytics.logs import read_log
 from modeltune.core import TuningJobStatus
@@ -21,6 +21,7 @@ from modeltune.errors import NotFoundError, SpecError
 from modeltune.spec import TuningJobSpec, resolve_paths
 from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
+from modeltune.web import queries
 from modeltune.web.problems import ERRORS, FieldError, ForbiddenError, validate_spec
 from modeltune.web.runs import Runs
 
@@ -67,6 +68,13 @@ def _runs(request: Request) -> Runs:
     return runs
 
 
+def _start(next_token: str | None) -> int:
+    """The position a NextToken stands for."""
+    if next_token and not (next_token.isdigit() and len(next_token) < 19):
+        raise SpecError(f"NextToken {next_token[:40]!r} is not one this server gave; pass a page's NextToken")
+    return int(next_token or 0)
+
+
 def _page(items: list[Any], max_results: int, next_token: str | None) -> tuple[list[Any], str | None]:
     """One page of ``items`` from the position ``next_token`` holds, and the token of the next page."""
     start = 0
@@ -89,13 +97,15 @@ def list_tuning_jobs(
     next_token: NextToken = None,
 ) -> TuningJobPage:
     """The tuning jobs, newest first, with their progress (``modeltune list``)."""
-    summaries = [
-        s
-        for s in tuning_job_summaries(_store(request))
-        if (status is None or s.job.status == status) and s.job.name.startswith(name_prefix or "")
+    store = _store(request)
+    jobs = [
+        j
+        for j in repo.list_tuning_jobs(store)
+        if (status is None or j.status == status) and j.name.startswith(name_prefix or "")
     ]
-    page, token = _page(summaries, max_results, next_token)
-    return TuningJobPage(HyperParameterTuningJobSummaries=[s.as_dict() for s in page], NextToken=token)
+    page, token = _page(jobs, max_results, next_token)
+    summaries = [queries.overview(store, j).summary.as_dict() for j in page]
+    return TuningJobPage(HyperParameterTuningJobSummaries=summaries, NextToken=token)
 
 
 @router.post("/tuning-jobs", status_code=201, response_model=dict[str, Any])
@@ -161,15 +171,19 @@ def list_training_jobs(
     next_token: NextToken = None,
 ) -> TrainingJobPage:
     """The tuning job's training jobs with hyperparameters, status and objective (``modeltune training-jobs``)."""
-    listed = training_job_list(_store(request), name, sort_by)
-    page, token = _page(listed.jobs, max_results, next_token)
-    summaries = [{"TrainingJobNumber": j.number, **training_job_summary(j, listed.spec)} for j in page]
+    store = _store(request)
+    job = repo.get_tuning_job(store, name)
+    spec = TuningJobSpec.model_validate(job.spec)
+    start = _start(next_token)
+    page, total = queries.training_job_page(store, job, spec, sort_by, start, max_results)
+    summaries = [{"TrainingJobNumber": j.number, **training_job_summary(j, spec)} for j in page]
+    token = str(start + max_results) if start + max_results < total else None
     return TrainingJobPage(TrainingJobSummaries=summaries, NextToken=token)
 
 
 def _training_job(store: Store, name: str, training_job: str) -> tuple[TuningJobSpec, TrainingJob]:
     tuning_job = repo.get_tuning_job(store, name)
-    return TuningJobSpec.model_validate(tuning_job.spec), repo.get_training_job(store, tuning_job, training_job)
+    return TuningJobSpec.model_validate(tuning_job.spec), queries.training_job(store, tuning_job, training_job)
 
 
 @router.get("/tuning-jobs/{name}/training-jobs/{training_job}", response_model=dict[str, Any])

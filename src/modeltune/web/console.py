@@ -13,12 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from modeltune.analytics import describe_tuning_job, tuning_job_summaries
 from modeltune.errors import ModeltuneError, SpecError
 from modeltune.spec import TuningJobSpec, resolve_paths
 from modeltune.spec.documents import parse_text
 from modeltune.store import Store
 from modeltune.store import repository as repo
+from modeltune.web import queries
 from modeltune.web.assets import vega_bundle
 from modeltune.web.problems import validate_spec
 from modeltune.web.runs import Runs
@@ -54,17 +54,20 @@ def vega_script() -> Response:
 @router.get("/", response_class=HTMLResponse)
 def jobs_page(request: Request) -> HTMLResponse:
     """Every tuning job with its status and progress, updated live."""
-    return _page(request, "jobs.html", summaries=tuning_job_summaries(_store(request)))
+    store = _store(request)
+    return _page(
+        request, "jobs.html", summaries=[queries.overview(store, j).summary for j in repo.list_tuning_jobs(store)]
+    )
 
 
 @router.get("/jobs/{name}", response_class=HTMLResponse)
 def job_page(request: Request, name: str) -> HTMLResponse:
     """One tuning job: status, best training job, charts, training jobs, a stop button; updated live."""
     try:
-        description = describe_tuning_job(_store(request), name)
+        seen = queries.overview(_store(request), repo.get_tuning_job(_store(request), name))
     except ModeltuneError as exc:
         return _page(request, "error.html", status_code=404, message=str(exc))
-    return _page(request, "job.html", name=name, d=description)
+    return _page(request, "job.html", name=name, o=seen)
 
 
 @router.get("/jobs/{name}/training-jobs/{training_job}", response_class=HTMLResponse)
@@ -72,7 +75,7 @@ def training_job_page(request: Request, name: str, training_job: str) -> HTMLRes
     """One training job: hyperparameters, learning curve and its log as it grows."""
     store = _store(request)
     try:
-        record = repo.get_training_job(store, repo.get_tuning_job(store, name), training_job)
+        record = queries.training_job(store, repo.get_tuning_job(store, name), training_job)
     except ModeltuneError as exc:
         return _page(request, "error.html", status_code=404, message=str(exc))
     return _page(request, "training_job.html", name=name, t=record)
@@ -80,18 +83,18 @@ def training_job_page(request: Request, name: str, training_job: str) -> HTMLRes
 
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request, jobs: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
-    """Several tuning jobs side by side: a summary table and one set of charts."""
-    from modeltune.analytics import compare
-
+    """Several tuning jobs side by side: a summary table and one set of charts (the charts load afterwards)."""
+    store = _store(request)
     names = [n for n in jobs or [] if n]
     rows: list[dict[str, Any]] = []
     message = None
-    if names:
-        try:
-            rows = compare(_store(request), names).to_dict(orient="records")
-        except ModeltuneError as exc:
-            message = str(exc)
-    all_names = [j.name for j in repo.list_tuning_jobs(_store(request))]
+    try:
+        for name in names:
+            seen = queries.overview(store, repo.get_tuning_job(store, name))
+            rows.append({**seen.summary.as_dict(), **seen.counts, "BestTrainingJob": seen.progress.best_name})
+    except ModeltuneError as exc:
+        message = str(exc)
+    all_names = [j.name for j in repo.list_tuning_jobs(store)]
     return _page(request, "compare.html", names=names, rows=rows, all_names=all_names, message=message)
 
 

@@ -16,11 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from modeltune.analytics.describe import status_counters
-from modeltune.analytics.progress import Progress
-from modeltune.spec import TuningJobSpec
 from modeltune.store import Store
 from modeltune.store import repository as repo
+from modeltune.web import queries
 from modeltune.web.api import checked_log
 from modeltune.web.problems import ERRORS
 
@@ -33,21 +31,17 @@ _SSE: dict[int | str, dict[str, Any]] = {
 
 def progress_event(store: Store, name: str) -> dict[str, Any]:
     """What the console shows live of a tuning job: status, counters and progress."""
-    job = repo.get_tuning_job(store, name)
-    spec = TuningJobSpec.model_validate(job.spec)
-    jobs = repo.list_training_jobs(store, job.id)
-    progress = Progress.of(job, spec, jobs)
-    ended = [j for j in jobs if j.status.terminal]
+    seen = queries.overview(store, repo.get_tuning_job(store, name))
     return {
-        "HyperParameterTuningJobName": job.name,
-        "HyperParameterTuningJobStatus": job.status.value,
-        "Counters": status_counters(jobs),
-        "TrainingJobsDone": progress.done,
-        "MaxNumberOfTrainingJobs": progress.total,
-        "BestObjectiveValue": progress.best_value,
-        "TrainingJobsEnded": len(ended),
-        "LastEnded": max((j.ended_at.isoformat() for j in ended if j.ended_at), default=None),
-        "Terminal": job.terminal,
+        "HyperParameterTuningJobName": seen.job.name,
+        "HyperParameterTuningJobStatus": seen.job.status.value,
+        "Counters": seen.counts,
+        "TrainingJobsDone": seen.progress.done,
+        "MaxNumberOfTrainingJobs": seen.progress.total,
+        "BestObjectiveValue": seen.progress.best_value,
+        "TrainingJobsEnded": seen.progress.done,
+        "LastEnded": seen.last_ended.isoformat() if seen.last_ended else None,
+        "Terminal": seen.job.terminal,
     }
 
 
@@ -90,13 +84,13 @@ def log_events(request: Request, name: str, training_job: str) -> StreamingRespo
     """The log as ``update`` events (``{"text": ...}``, new text each time), then ``end`` once the job ended."""
     store: Store = request.app.state.store
     tuning_job = repo.get_tuning_job(store, name)
-    record = repo.get_training_job(store, tuning_job, training_job)
+    record = queries.training_job(store, tuning_job, training_job)
     checked_log(store, record, 0)
     offset = 0
 
     def read() -> dict[str, Any]:
         nonlocal offset
-        current = repo.get_training_job(store, tuning_job, record.name)
+        current = queries.training_job(store, tuning_job, record.name)
         text, offset = checked_log(store, current, offset)
         return {"text": text, "offset": offset, "ended": current.status.terminal and not text}
 
