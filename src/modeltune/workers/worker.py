@@ -32,6 +32,8 @@ from modeltune.store import repository as repo
 log = logging.getLogger(__name__)
 # Log text is shipped in pieces of at most this many bytes.
 _LOG_PIECE = 32 * 1024
+# A stop or early-stopping decision recorded in the store reaches the running training job within this.
+_STOP_CHECK_SECONDS = 0.5
 
 
 @dataclass
@@ -83,14 +85,16 @@ class Worker:
         work.register_worker(self.store, self.id, socket.gethostname(), os.getpid(), self.slots, self.tuning_job)
         log.info("worker %s serves %s with %d slots", self.id, self.tuning_job or "every tuning job", self.slots)
         idle_since = time.monotonic()
-        last_beat = 0.0
+        last_beat = last_stop_check = 0.0
         try:
             while not self.stopping:
                 now = time.monotonic()
                 if now - last_beat >= work.HEARTBEAT_SECONDS:
                     work.heartbeat(self.store, self.id)
-                    self._act_on_stop_requests()
                     last_beat = now
+                if self.runner.active() and now - last_stop_check >= _STOP_CHECK_SECONDS:
+                    self._act_on_stop_requests()
+                    last_stop_check = now
                 self._claim()
                 # With a free slot, look for work often; with none, wait for the running jobs' news.
                 free = len(self.runner.active()) < self.slots
