@@ -166,3 +166,30 @@ def test_stop_ends_the_job_and_resume_points_to_the_optimizer(home: Path) -> Non
     job = repo.get_tuning_job(Store(), "halt")
     assert job.status == "Stopped"
     assert [r.status for r in repo.list_training_jobs(Store(), job.id)] == ["Completed"]
+
+
+def test_the_last_tell_of_the_budget_completes_the_job_whichever_process_makes_it(home: Path) -> None:
+    first = Optimizer(RANGES, "Minimize", "Random", name="two", max_jobs=2)
+    second = Optimizer(RANGES, "Minimize", "Random", name="two", load_if_exists=True)
+    early = first.ask_trial()
+    assert second.optimize(lambda hp: 1.0, n_trials=1) == 1  # took the budget's last evaluation
+    second.close()
+    assert repo.get_tuning_job(Store(), "two").status == "InProgress"  # the first one still runs
+    first.tell(early, 2.0)  # this process never saw the budget spent
+    assert repo.get_tuning_job(Store(), "two").status == "Completed"
+    first.close()
+
+
+def test_a_tell_after_the_evaluation_was_ended_elsewhere_is_refused(home: Path) -> None:
+    with Optimizer(RANGES, "Minimize", "Random", name="late") as optimizer:
+        trial = optimizer.ask_trial()
+        store = Store()
+        assert trial.name is not None
+        record = repo.get_training_job(store, repo.get_tuning_job(store, "late"), trial.name)
+        repo.update_training_job(store, record.id, status="Failed", status_reason="worker lost: expired", owner=None)
+        with pytest.raises(ConflictError) as refused:
+            optimizer.tell(trial, 1.0)
+    assert str(refused.value) == (
+        "training job 'late-001' already ended Failed (worker lost: expired); its result is not recorded"
+    )
+    assert repo.get_training_job_by_id(store, record.id).final_objective is None
