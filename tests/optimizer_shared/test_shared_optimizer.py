@@ -193,3 +193,26 @@ def test_a_tell_after_the_evaluation_was_ended_elsewhere_is_refused(home: Path) 
         "training job 'late-001' already ended Failed (worker lost: expired); its result is not recorded"
     )
     assert repo.get_training_job_by_id(store, record.id).final_objective is None
+
+
+def test_hyperband_decides_how_long_each_shared_evaluation_runs(home: Path) -> None:
+    def objective(hyperparameters: dict[str, Any], trial: Trial) -> float:
+        value = 0.0
+        for step in range(1, 10):
+            value = hyperparameters["depth"] + 1 / step
+            trial.report(step, value)
+            if trial.should_stop():
+                break
+        return value
+
+    hyperband = {"min_resource": 1, "max_resource": 9, "reduction_factor": 3, "sampler": "Random"}
+    with Optimizer(RANGES, "Minimize", "Hyperband", 3, hyperband=hyperband, name="hb", max_jobs=15) as optimizer:
+        assert optimizer.optimize(objective, n_trials=20) == 15
+    store = Store()
+    job = repo.get_tuning_job(store, "hb")
+    records = repo.list_training_jobs(store, job.id)
+    curves = repo.metric_values(store, [r.id for r in records])
+    steps = {r.name: len(curves[r.id]) for r in records}
+    assert job.status == "Completed" and {r.status for r in records} <= {"Completed", "Stopped"}
+    assert min(steps.values()) < 9  # some were stopped at a lower rung
+    assert all(steps[r.name] == 9 for r in records if r.status == "Completed")
