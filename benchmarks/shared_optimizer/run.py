@@ -89,24 +89,26 @@ def one_run(system: str, sampler: str, processes: int, evaluations: int) -> dict
     }
 
 
-def summary(results: list[dict[str, Any]], command: str, load: str) -> str:
+def summary(results: list[dict[str, Any]]) -> str:
     """The results as a markdown table."""
     rows = [
-        "| system | sampler | processes x evaluations | evaluations/s | median ask @100 | @400 | @800 | slowest ask |",
-        "|---|---|--:|--:|--:|--:|--:|--:|",
+        "| system | sampler | processes x evaluations | evaluations/s | median ask @100 | @400 | @800 | slowest ask "
+        "| load before | command |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for r in results:
         ask = r["median_ask_seconds"]
         cells = [f"{ask[str(p)]:.3f} s" if ask[str(p)] is not None else "-" for p in CHECKPOINTS]
         rows.append(
             f"| {r['system']} | {r['sampler']} | {r['processes']} x {r['evaluations'] // r['processes']} | "
-            f"{r['evaluations_per_second']} | {' | '.join(cells)} | {r['max_ask_seconds']:.2f} s |"
+            f"{r['evaluations_per_second']} | {' | '.join(cells)} | {r['max_ask_seconds']:.2f} s | "
+            f"{r['load_before']} | `{r['command']}` |"
         )
     return "\n".join(
         [
             "# Shared ask/tell: modeltune Optimizer vs Optuna RDBStorage on one PostgreSQL",
             "",
-            f"`{command}` on {platform.node()} ({platform.python_version()}), load average before: {load}.",
+            f"On {platform.node()} (2 cores shared with other work; Python {platform.python_version()}).",
             "Each row: a fresh database, every process started at the same moment, a 5 ms objective over 4",
             "continuous parameters; evaluations/s from the common start to the last tell; ask times are medians",
             f"over the asks within {WINDOW} evaluations of each point (the ask includes the sampler's work).",
@@ -130,20 +132,22 @@ def main() -> None:
         ("optuna", "GP", args.gp_evaluations),
         ("modeltune", "Bayesian", args.gp_evaluations),
     ]
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    results = []
+    command = ("python -m benchmarks.shared_optimizer.run " + " ".join(sys.argv[1:])).strip()
+    # Rows of earlier runs with other settings stay: a run replaces only the rows it measures again.
+    path = RESULTS / "results.json"
+    results: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
     for system, sampler, evaluations in plan:
         if args.only and args.only != f"{system}:{sampler}":
             continue
-        result = one_run(system, sampler, args.processes, evaluations)
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        result = {**one_run(system, sampler, args.processes, evaluations), "command": command, "load_before": load}
         print(json.dumps(result), flush=True)
+        same = (system, sampler, args.processes, evaluations * args.processes)
+        results = [r for r in results if (r["system"], r["sampler"], r["processes"], r["evaluations"]) != same]
         results.append(result)
-    if args.only:
-        return
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    command = "python -m benchmarks.shared_optimizer.run " + " ".join(sys.argv[1:])
-    (RESULTS / "SUMMARY.md").write_text(summary(results, command.strip(), " ".join(load)))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / "SUMMARY.md").write_text(summary(results))
 
 
 if __name__ == "__main__":

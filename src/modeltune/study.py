@@ -112,6 +112,7 @@ class SharedStudy:
         for record in started:
             self._known.put(record)
         if ended and not started:
+            self.complete_if_spent()
             raise SearchEnded(ended[-1])
         self._start_heartbeat()
         return started
@@ -135,13 +136,12 @@ class SharedStudy:
             fields["attributes"] = dict(attributes)
         if reason is not None:
             fields["status_reason"] = reason
-        if not repo.update_owned_training_job(self.store, record.id, self.owner, **fields):
+        if not trials.finish_evaluation(self.store, self.job.id, record.id, self.owner, self.spec.max_jobs, **fields):
             current = repo.get_training_job_by_id(self.store, record.id)
             raise ConflictError(
                 f"training job {record.name!r} already ended {current.status} ({current.status_reason or 'no reason'})"
                 "; its result is not recorded"
             )
-        self.complete_if_spent()
 
     def report(self, record: TrainingJob, step: float, value: float) -> StopDecision | None:
         """Store an intermediate objective value; a decision of the job's stopping rule means: stop now."""

@@ -166,3 +166,53 @@ def test_stop_ends_the_job_and_resume_points_to_the_optimizer(home: Path) -> Non
     job = repo.get_tuning_job(Store(), "halt")
     assert job.status == "Stopped"
     assert [r.status for r in repo.list_training_jobs(Store(), job.id)] == ["Completed"]
+
+
+def test_the_last_tell_of_the_budget_completes_the_job_whichever_process_makes_it(home: Path) -> None:
+    first = Optimizer(RANGES, "Minimize", "Random", name="two", max_jobs=2)
+    second = Optimizer(RANGES, "Minimize", "Random", name="two", load_if_exists=True)
+    early = first.ask_trial()
+    assert second.optimize(lambda hp: 1.0, n_trials=1) == 1  # took the budget's last evaluation
+    second.close()
+    assert repo.get_tuning_job(Store(), "two").status == "InProgress"  # the first one still runs
+    first.tell(early, 2.0)  # this process never saw the budget spent
+    assert repo.get_tuning_job(Store(), "two").status == "Completed"
+    first.close()
+
+
+def test_a_tell_after_the_evaluation_was_ended_elsewhere_is_refused(home: Path) -> None:
+    with Optimizer(RANGES, "Minimize", "Random", name="late") as optimizer:
+        trial = optimizer.ask_trial()
+        store = Store()
+        assert trial.name is not None
+        record = repo.get_training_job(store, repo.get_tuning_job(store, "late"), trial.name)
+        repo.update_training_job(store, record.id, status="Failed", status_reason="worker lost: expired", owner=None)
+        with pytest.raises(ConflictError) as refused:
+            optimizer.tell(trial, 1.0)
+    assert str(refused.value) == (
+        "training job 'late-001' already ended Failed (worker lost: expired); its result is not recorded"
+    )
+    assert repo.get_training_job_by_id(store, record.id).final_objective is None
+
+
+def test_hyperband_decides_how_long_each_shared_evaluation_runs(home: Path) -> None:
+    def objective(hyperparameters: dict[str, Any], trial: Trial) -> float:
+        value = 0.0
+        for step in range(1, 10):
+            value = hyperparameters["depth"] + 1 / step
+            trial.report(step, value)
+            if trial.should_stop():
+                break
+        return value
+
+    hyperband = {"min_resource": 1, "max_resource": 9, "reduction_factor": 3, "sampler": "Random"}
+    with Optimizer(RANGES, "Minimize", "Hyperband", 3, hyperband=hyperband, name="hb", max_jobs=15) as optimizer:
+        assert optimizer.optimize(objective, n_trials=20) == 15
+    store = Store()
+    job = repo.get_tuning_job(store, "hb")
+    records = repo.list_training_jobs(store, job.id)
+    curves = repo.metric_values(store, [r.id for r in records])
+    steps = {r.name: len(curves[r.id]) for r in records}
+    assert job.status == "Completed" and {r.status for r in records} <= {"Completed", "Stopped"}
+    assert min(steps.values()) < 9  # some were stopped at a lower rung
+    assert all(steps[r.name] == 9 for r in records if r.status == "Completed")

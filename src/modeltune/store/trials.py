@@ -134,25 +134,61 @@ def renew_shared_lease(store: Store, tuning_job_id: int, pid: int, host: str) ->
 
 
 @retried
+def finish_evaluation(
+    store: Store, tuning_job_id: int, training_job_id: int, owner: str, max_jobs: int, **fields: Any
+) -> bool:
+    """Set the columns of an evaluation that ``owner`` still holds (False when it no longer does), and end
+    the tuning job Completed if that was the last one of its budget, in one transaction."""
+    with store.write() as session:
+        changed = session.execute(
+            update(TrainingJobRow)
+            .where(
+                TrainingJobRow.id == training_job_id,
+                TrainingJobRow.owner == owner,
+                TrainingJobRow.status.in_(_RUNNING),
+            )
+            .values(**fields)
+            .execution_options(synchronize_session=False)
+        )
+        if not changed.rowcount:  # type: ignore[attr-defined]
+            return False
+        if _spent(session, tuning_job_id, max_jobs):
+            _complete(session, tuning_job_id, max_jobs)
+        return True
+
+
+@retried
 def complete_if_spent(store: Store, tuning_job_id: int, max_jobs: int) -> bool:
     """End the tuning job Completed once ``max_jobs`` evaluations were started and none still runs;
     True if this call ended it."""
+    with store.write() as session:
+        return _complete(session, tuning_job_id, max_jobs)
+
+
+def _spent(session: Session, tuning_job_id: int, max_jobs: int) -> bool:
+    """Whether the budget is started in full and nothing runs (a plain read: no lock on the tuning job)."""
+    own = TrainingJobRow.tuning_job_id == tuning_job_id
+    started = session.scalar(select(func.count(TrainingJobRow.id)).where(own, TrainingJobRow.retry_of.is_(None)))
+    running = session.scalar(select(TrainingJobRow.id).where(own, TrainingJobRow.status.in_(_RUNNING)).limit(1))
+    return (started or 0) >= max_jobs and running is None
+
+
+def _complete(session: Session, tuning_job_id: int, max_jobs: int) -> bool:
     own = TrainingJobRow.tuning_job_id == TuningJobRow.id
     started = select(func.count(TrainingJobRow.id)).where(own, TrainingJobRow.retry_of.is_(None)).scalar_subquery()
     running = exists().where(and_(own, TrainingJobRow.status.in_(_RUNNING)))
-    with store.write() as session:
-        ended = session.execute(
-            update(TuningJobRow)
-            .where(
-                TuningJobRow.id == tuning_job_id,
-                TuningJobRow.status == TuningJobStatus.IN_PROGRESS,
-                started >= max_jobs,
-                ~running,
-            )
-            .values(status=TuningJobStatus.COMPLETED, ended_at=utcnow(), lease_owner=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
+    ended = session.execute(
+        update(TuningJobRow)
+        .where(
+            TuningJobRow.id == tuning_job_id,
+            TuningJobRow.status == TuningJobStatus.IN_PROGRESS,
+            started >= max_jobs,
+            ~running,
         )
-        return bool(ended.rowcount)  # type: ignore[attr-defined]
+        .values(status=TuningJobStatus.COMPLETED, ended_at=utcnow(), lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(ended.rowcount)  # type: ignore[attr-defined]
 
 
 def objective_curves(store: Store, tuning_job_id: int, metric: str) -> dict[int, list[tuple[float, float]]]:
