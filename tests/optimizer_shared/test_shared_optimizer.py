@@ -89,6 +89,9 @@ def test_trials_carry_attributes_and_the_best_is_found_from_any_process(home: Pa
     described = json.loads(modeltune_cli("describe", "attrs", "--json", check=True).stdout)
     assert described["BestTrainingJob"]["TrainingJobName"] == best.name
     assert described["TrainingJobStatusCounters"]["Completed"] == 11
+    # No process asks now, yet the job waits for Optimizers, not for 'resume': it is not interrupted.
+    assert "StatusReason" not in described
+    assert json.loads(modeltune_cli("list", "--json", check=True).stdout)[0]["Interrupted"] is False
     listed = modeltune_cli("training-jobs", "attrs", check=True).stdout
     assert "attrs-011" in listed and "InProgress" not in listed
 

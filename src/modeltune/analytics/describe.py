@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from modeltune.analytics.listing import interrupted
 from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, best_training_job, jobs_not_improving
 from modeltune.errors import NotFoundError
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, aggregates
 from modeltune.store import repository as repo
-from modeltune.store.leases import controller_alive
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -92,7 +92,7 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
             description["OverallBestTrainingJob"] = training_job_summary(*overall) if overall else None
     if job.status_reason:
         description["FailureReason" if job.status == TuningJobStatus.FAILED else "StatusReason"] = job.status_reason
-    if not job.terminal and not controller_alive(job):
+    if interrupted(job, spec):
         description["StatusReason"] = (
             f"interrupted: no controller runs this tuning job; 'modeltune resume {job.name}' continues it "
             "(training jobs still running are followed on)"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from modeltune.analytics.progress import Progress
-from modeltune.core import MetricValue, ObjectiveType
+from modeltune.core import ExecutorName, MetricValue, ObjectiveType
 from modeltune.errors import SpecError
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, TuningJob, aggregates
@@ -15,6 +15,12 @@ from modeltune.store.leases import controller_alive
 
 TrainingJobOrder = Literal["objective", "number", "time"]
 TRAINING_JOB_ORDERS: tuple[TrainingJobOrder, ...] = ("objective", "number", "time")
+
+
+def interrupted(job: TuningJob, spec: TuningJobSpec) -> bool:
+    """True when ``job`` has not ended but no controller runs it (``resume`` continues it); never for a job
+    that ``modeltune.Optimizer`` processes fill, which has no controller."""
+    return not job.terminal and spec.executor != ExecutorName.ASK_TELL and not controller_alive(job)
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class TuningJobSummary:
     @property
     def interrupted(self) -> bool:
         """True when the job has not ended but no controller runs it (``resume`` continues it)."""
-        return not self.job.terminal and not controller_alive(self.job)
+        return interrupted(self.job, self.spec)
 
     def as_dict(self) -> dict[str, Any]:
         """SageMaker's HyperParameterTuningJobSummary names, with the progress counts."""
