@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +91,6 @@ def test_trials_carry_attributes_and_the_best_is_found_from_any_process(home: Pa
     described = json.loads(modeltune_cli("describe", "attrs", "--json", check=True).stdout)
     assert described["BestTrainingJob"]["TrainingJobName"] == best.name
     assert described["TrainingJobStatusCounters"]["Completed"] == 11
-    # No process asks now, yet the job waits for Optimizers, not for 'resume': it is not interrupted.
-    assert "StatusReason" not in described
-    assert json.loads(modeltune_cli("list", "--json", check=True).stdout)[0]["Interrupted"] is False
     listed = modeltune_cli("training-jobs", "attrs", check=True).stdout
     assert "attrs-011" in listed and "InProgress" not in listed
 
@@ -219,3 +218,18 @@ def test_hyperband_decides_how_long_each_shared_evaluation_runs(home: Path) -> N
     assert job.status == "Completed" and {r.status for r in records} <= {"Completed", "Stopped"}
     assert min(steps.values()) < 9  # some were stopped at a lower rung
     assert all(steps[r.name] == 9 for r in records if r.status == "Completed")
+
+
+def test_a_job_no_process_asks_for_now_is_waiting_not_interrupted(home: Path) -> None:
+    code = (
+        "from modeltune import Optimizer\n"
+        "with Optimizer({'x': {'type': 'Continuous', 'min': 0, 'max': 1}}, 'Minimize', 'Random', name='gone',"
+        " max_jobs=5) as optimizer:\n"
+        "    optimizer.optimize(lambda hp: hp['x'], n_trials=2)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+    described = json.loads(modeltune_cli("describe", "gone", "--json", check=True).stdout)
+    assert described["HyperParameterTuningJobStatus"] == "InProgress"
+    assert "StatusReason" not in described  # no 'interrupted ... modeltune resume': Optimizers continue it
+    assert json.loads(modeltune_cli("list", "--json", check=True).stdout)[0]["Interrupted"] is False
