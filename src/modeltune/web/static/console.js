@@ -88,12 +88,22 @@ function jobPage() {
   let shown = 100;
   let lastEnded = null;
   let chartsBusy = false;
+  let chartsAgain = false;
 
+  // Charts of a big job take a while to build: at most one request at a time, and one more after it if
+  // training jobs ended meanwhile.
   const redrawCharts = async () => {
-    if (chartsBusy) return;
+    if (chartsBusy) {
+      chartsAgain = true;
+      return;
+    }
     chartsBusy = true;
     await drawChart(charts, api(base + "/charts"));
     chartsBusy = false;
+    if (chartsAgain) {
+      chartsAgain = false;
+      redrawCharts();
+    }
   };
 
   const loadTable = async () => {
