@@ -46,9 +46,15 @@ async function drawChart(target, url) {
   }
 }
 
-function waitFor(ready) {
-  return new Promise((resolve) => {
-    const check = () => (ready() ? resolve() : setTimeout(check, 50));
+// The chart library arrives with the page; a server without the viz extra cannot send it.
+function waitFor(ready, seconds = 120) {
+  const deadline = Date.now() + seconds * 1000;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (ready()) resolve();
+      else if (Date.now() > deadline) reject(new Error("the chart library did not load; install modeltune[viz] on the server"));
+      else setTimeout(check, 50);
+    };
     check();
   });
 }
@@ -186,7 +192,12 @@ function trainingJobPage() {
       curve.textContent = "No metric values yet.";
       return;
     }
-    await waitFor(() => window.vegaEmbed);
+    try {
+      await waitFor(() => window.vegaEmbed);
+    } catch (error) {
+      curve.textContent = error.message;
+      return;
+    }
     curve.textContent = "";
     await window.vegaEmbed(curve, {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
