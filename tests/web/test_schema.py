@@ -31,7 +31,7 @@ def test_no_generated_request_breaks_the_api_or_its_schema(server: WebServer, tm
     command = [str(schemathesis), "--config-file", str(config), "run", f"{server.url}/openapi.json"]
     options = ["--checks", CHECKS, "--max-examples", "25", "--seed", "1", "--workers", "1"]
     options += ["--phases", "examples,coverage,fuzzing", "--suppress-health-check", "all"]
-    result = subprocess.run(command + options, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command + options, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 

@@ -27,6 +27,9 @@ MARKER = "started-by-server"
 _START_GRACE_S = 15.0
 # How often the supervisor looks for owned tuning jobs whose controller died.
 SUPERVISE_EVERY_S = 5.0
+# A controller that dies this often for one job (e.g. its training command vanished) is not started again;
+# the job shows as interrupted until someone resumes it.
+MAX_REVIVALS = 3
 
 
 def _marker(store: Store, name: str) -> Path:
@@ -39,6 +42,7 @@ class Runs:
     def __init__(self, store: Store):
         self.store = store
         self._started: dict[str, tuple[int, float]] = {}
+        self._revivals: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -59,6 +63,7 @@ class Runs:
     def resume(self, name: str, max_jobs: int | None) -> TuningJob:
         """Reopen an ended or interrupted tuning job and start its controller."""
         service.resume(self.store, name, max_jobs)
+        self._revivals.pop(name, None)
         self.start(name)
         return repo.get_tuning_job(self.store, name)
 
@@ -89,11 +94,14 @@ class Runs:
         for job in repo.list_tuning_jobs(self.store):
             if job.terminal or not _marker(self.store, job.name).exists() or self._running(job):
                 continue
+            if self._revivals.get(job.name, 0) >= MAX_REVIVALS:
+                continue
+            self._revivals[job.name] = self._revivals.get(job.name, 0) + 1
             try:
                 self.start(job.name)
             except (ConflictError, NotFoundError):
                 continue  # another controller took it, or it was deleted, since the list was read
-            log.info("started a new controller for tuning job %s", job.name)
+            log.warning("the controller of tuning job %s was gone; started a new one", job.name)
             revived.append(job.name)
         return revived
 

@@ -46,9 +46,15 @@ async function drawChart(target, url) {
   }
 }
 
-function waitFor(ready) {
-  return new Promise((resolve) => {
-    const check = () => (ready() ? resolve() : setTimeout(check, 50));
+// The chart library arrives with the page; a server without the viz extra cannot send it.
+function waitFor(ready, seconds = 120) {
+  const deadline = Date.now() + seconds * 1000;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (ready()) resolve();
+      else if (Date.now() > deadline) reject(new Error("the chart library did not load; install modeltune[viz] on the server"));
+      else setTimeout(check, 50);
+    };
     check();
   });
 }
@@ -88,12 +94,22 @@ function jobPage() {
   let shown = 100;
   let lastEnded = null;
   let chartsBusy = false;
+  let chartsAgain = false;
 
+  // Charts of a big job take a while to build: at most one request at a time, and one more after it if
+  // training jobs ended meanwhile.
   const redrawCharts = async () => {
-    if (chartsBusy) return;
+    if (chartsBusy) {
+      chartsAgain = true;
+      return;
+    }
     chartsBusy = true;
     await drawChart(charts, api(base + "/charts"));
     chartsBusy = false;
+    if (chartsAgain) {
+      chartsAgain = false;
+      redrawCharts();
+    }
   };
 
   const loadTable = async () => {
@@ -176,7 +192,12 @@ function trainingJobPage() {
       curve.textContent = "No metric values yet.";
       return;
     }
-    await waitFor(() => window.vegaEmbed);
+    try {
+      await waitFor(() => window.vegaEmbed);
+    } catch (error) {
+      curve.textContent = error.message;
+      return;
+    }
     curve.textContent = "";
     await window.vegaEmbed(curve, {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
