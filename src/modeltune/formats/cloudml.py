@@ -83,6 +83,8 @@ def import_config(data: Any, source: str, local: LocalSettings, previous: Previo
     reading = Reading(source)
     top = reading.root(data, "trainingInput.hyperparameters")
     job_id = top.text("jobId")
+    if local.name is None and job_id is not None:
+        reading.origins["name"] = top.at("jobId")
     training_input = top.section("trainingInput")
     hyperparameters = training_input.section("hyperparameters")
     module = training_input.text("pythonModule")

@@ -58,6 +58,8 @@ def import_request(data: Any, source: str, local: LocalSettings) -> Imported:
     reading = Reading(source)
     top = reading.root(data, "HyperParameterTuningJobName, HyperParameterTuningJobConfig and TrainingJobDefinition")
     name = top.text("HyperParameterTuningJobName", required=local.name is None)
+    if local.name is None:
+        reading.origins["name"] = top.at("HyperParameterTuningJobName")
     config = top.section("HyperParameterTuningJobConfig")
     if top.has("TrainingJobDefinitions") and not top.has("TrainingJobDefinition"):
         reading.fail(
@@ -100,6 +102,7 @@ def _tuning_config(config: Fields) -> dict[str, Any]:
             hyperband.done()
         strategy_config.done()
     objective = config.section("HyperParameterTuningJobObjective")
+    reading.origins["objective"] = objective.path
     spec["objective"] = {
         "metric": objective.required_text("MetricName"),
         "type": objective.choice("Type", _OBJECTIVES, required=True),
