@@ -181,6 +181,11 @@ CONTINUOUS = f"{CONFIG}.ParameterRanges.ContinuousParameterRanges"
             ["WarmStartConfig.ParentHyperParameterTuningJobs: needs at least 1 item"],
         ),
         (_set("TrainingJobDefinition.InputDataConfig.0.ChannelName", 7), ["ChannelName: must be text, got 7"]),
+        (_set("HyperParameterTuningJobName", "my job"), ["HyperParameterTuningJobName: 'my job' is not a valid"]),
+        (
+            _set("TrainingJobDefinition.StaticHyperParameters.num layers", "18"),
+            ["TrainingJobDefinition.StaticHyperParameters", "'num layers' is not a valid name"],
+        ),
     ],
 )
 def test_bad_request_is_one_line_naming_the_field(

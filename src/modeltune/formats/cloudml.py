@@ -83,10 +83,10 @@ def import_config(data: Any, source: str, local: LocalSettings, previous: Previo
     reading = Reading(source)
     top = reading.root(data, "trainingInput.hyperparameters")
     job_id = top.text("jobId")
-    training_input = top.mapping("trainingInput", required=True)
-    assert training_input is not None
-    hyperparameters = training_input.mapping("hyperparameters", required=True)
-    assert hyperparameters is not None
+    if local.name is None and job_id is not None:
+        reading.origins["name"] = top.at("jobId")
+    training_input = top.section("trainingInput")
+    hyperparameters = training_input.section("hyperparameters")
     module = training_input.text("pythonModule")
     args = [str(a) for a in training_input.items("args")]
     training_input.unused(*_MACHINES)
@@ -147,9 +147,7 @@ def _hyperparameter_spec(fields: Fields, name: str, previous: PreviousJob) -> di
 
 
 def _param_name(param: Fields) -> str:
-    name = param.text("parameterName", required=True)
-    assert name is not None
-    return name
+    return param.required_text("parameterName")
 
 
 def _param(param: Fields) -> dict[str, Any]:

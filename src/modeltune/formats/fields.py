@@ -137,6 +137,20 @@ class Fields:
             self._wrong(key, "a number", value)
         return number
 
+    def required_text(self, key: str) -> str:
+        """A string field that must be present."""
+        value = self._get(key, True)
+        if not isinstance(value, str):
+            self._wrong(key, "text", value)
+        return value
+
+    def section(self, key: str) -> Fields:
+        """A nested mapping that must be present."""
+        value = self._get(key, True)
+        if not isinstance(value, dict):
+            self._wrong(key, "a mapping of names to values", value)
+        return Fields(self.reading, value, self.at(key))
+
     def boolean(self, key: str, required: bool = False) -> bool | None:
         """A true/false field."""
         value = self._get(key, required)

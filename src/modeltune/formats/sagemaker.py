@@ -58,15 +58,15 @@ def import_request(data: Any, source: str, local: LocalSettings) -> Imported:
     reading = Reading(source)
     top = reading.root(data, "HyperParameterTuningJobName, HyperParameterTuningJobConfig and TrainingJobDefinition")
     name = top.text("HyperParameterTuningJobName", required=local.name is None)
-    config = top.mapping("HyperParameterTuningJobConfig", required=True)
-    assert config is not None  # required
+    if local.name is None:
+        reading.origins["name"] = top.at("HyperParameterTuningJobName")
+    config = top.section("HyperParameterTuningJobConfig")
     if top.has("TrainingJobDefinitions") and not top.has("TrainingJobDefinition"):
         reading.fail(
             "TrainingJobDefinitions",
             "modeltune runs one training job definition per tuning job; give it as TrainingJobDefinition",
         )
-    definition = top.mapping("TrainingJobDefinition", required=True)
-    assert definition is not None
+    definition = top.section("TrainingJobDefinition")
     spec: dict[str, Any] = {"name": local.name or name}
     spec.update(_tuning_config(config))
     spec["training"], runtime = _training(definition, local)
@@ -75,8 +75,7 @@ def import_request(data: Any, source: str, local: LocalSettings) -> Imported:
     warm = top.mapping("WarmStartConfig")
     if warm is not None:
         parents = [
-            p.text("HyperParameterTuningJobName", required=True)
-            for p in warm.mappings("ParentHyperParameterTuningJobs")
+            p.required_text("HyperParameterTuningJobName") for p in warm.mappings("ParentHyperParameterTuningJobs")
         ]
         spec["warm_start"] = {"type": warm.choice("WarmStartType", _WARM_START, required=True), "parents": parents}
         reading.origins["warm_start"] = warm.path
@@ -102,15 +101,14 @@ def _tuning_config(config: Fields) -> dict[str, Any]:
             reading.origins["hyperband"] = hyperband.path
             hyperband.done()
         strategy_config.done()
-    objective = config.mapping("HyperParameterTuningJobObjective", required=True)
-    assert objective is not None
+    objective = config.section("HyperParameterTuningJobObjective")
+    reading.origins["objective"] = objective.path
     spec["objective"] = {
-        "metric": objective.text("MetricName", required=True),
+        "metric": objective.required_text("MetricName"),
         "type": objective.choice("Type", _OBJECTIVES, required=True),
     }
     objective.done()
-    limits = config.mapping("ResourceLimits", required=True)
-    assert limits is not None
+    limits = config.section("ResourceLimits")
     spec["limits"] = {"max_parallel_jobs": limits.integer("MaxParallelTrainingJobs", required=True)}
     if (max_jobs := limits.integer("MaxNumberOfTrainingJobs")) is not None:
         spec["limits"]["max_jobs"] = max_jobs
@@ -124,8 +122,7 @@ def _tuning_config(config: Fields) -> dict[str, Any]:
         }
     )
     limits.done()
-    ranges = config.mapping("ParameterRanges", required=True)
-    assert ranges is not None
+    ranges = config.section("ParameterRanges")
     spec["ranges"] = _ranges(ranges)
     early = config.choice("TrainingJobEarlyStoppingType", _EARLY_STOPPING)
     if early is not None:
@@ -150,8 +147,7 @@ def _ranges(ranges: Fields) -> dict[str, Any]:
     )
     for key, kind in kinds:
         for item in ranges.mappings(key):
-            name = item.text("Name", required=True)
-            assert name is not None
+            name = item.required_text("Name")
             if name in result:
                 ranges.reading.fail(item.at("Name"), f"hyperparameter {name!r} has more than one range")
             if kind == "Categorical":
@@ -225,11 +221,10 @@ def _training(definition: Fields, local: LocalSettings) -> tuple[dict[str, Any],
         training["source_dir"] = str(Path.cwd())
         if submit:
             reading.unused.append(f"{definition.at('StaticHyperParameters')}.{_SUBMIT_DIRECTORY}={submit}")
-    algorithm = definition.mapping("AlgorithmSpecification", required=True)
-    assert algorithm is not None
+    algorithm = definition.section("AlgorithmSpecification")
     definitions = []
     for index, item in enumerate(algorithm.mappings("MetricDefinitions")):
-        metric = {"name": item.text("Name", required=True)}
+        metric = {"name": item.required_text("Name")}
         if (regex := item.text("Regex")) is not None:
             metric["regex"] = regex
         definitions.append(metric)
@@ -273,14 +268,13 @@ def _framework_value(value: str | None) -> str | None:
 def _channels(definition: Fields, local: LocalSettings) -> dict[str, str]:
     channels: dict[str, str] = {}
     for item in definition.mappings("InputDataConfig"):
-        name = item.text("ChannelName", required=True)
-        assert name is not None
+        name = item.required_text("ChannelName")
         uri = None
         source = item.mapping("DataSource")
         if source is not None:
             s3 = source.mapping("S3DataSource")
             if s3 is not None:
-                uri = s3.text("S3Uri", required=True)
+                uri = s3.required_text("S3Uri")
                 s3.unused_unless("S3DataType", "S3Prefix")
                 s3.unused("S3DataDistributionType", "AttributeNames", "InstanceGroupNames")
                 s3.done()

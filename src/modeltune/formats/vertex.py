@@ -46,8 +46,7 @@ def import_job(data: Any, source: str, local: LocalSettings) -> Imported:
     reading = Reading(source)
     top = reading.root(data, "studySpec")
     display_name = top.text("displayName")
-    study = top.mapping("studySpec", required=True)
-    assert study is not None
+    study = top.section("studySpec")
     spec = _study(study)
     name = local.name or display_name or re.sub(r"[^A-Za-z0-9_-]", "-", Path(source).stem).strip("-_") or "vertex"
     spec["name"] = name
@@ -90,15 +89,14 @@ def _study(study: Fields) -> dict[str, Any]:
         reading.fail(study.at("metrics"), f"modeltune tunes one objective metric, got {len(metrics)}; keep one")
     metric = metrics[0]
     spec: dict[str, Any] = {
-        "objective": {"metric": metric.text("metricId", required=True), "type": metric.choice("goal", GOALS, True)}
+        "objective": {"metric": metric.required_text("metricId"), "type": metric.choice("goal", GOALS, True)}
     }
     metric.unused("safetyConfig")
     metric.done()
     parameters = study.mappings("parameters", required=True)
     spec["ranges"] = {}
     for parameter in parameters:
-        name = parameter.text("parameterId", required=True)
-        assert name is not None
+        name = parameter.required_text("parameterId")
         spec["ranges"][name] = _parameter(parameter)
         reading.origins[f"ranges.{name}"] = parameter.path
     spec["strategy"] = study.choice("algorithm", ALGORITHMS) or StrategyName.BAYESIAN.value
@@ -130,8 +128,7 @@ def _parameter(parameter: Fields) -> dict[str, Any]:
     if len(given) != 1:
         reading.fail(parameter.path, f"give exactly one of {', '.join(_SPECS)}, got {len(given)}")
     kind = _SPECS[given[0]]
-    values = parameter.mapping(given[0], required=True)
-    assert values is not None
+    values = parameter.section(given[0])
     result: dict[str, Any] = {"type": kind}
     if kind == "Continuous":
         result.update(min=float(values.number("minValue", True) or 0), max=float(values.number("maxValue", True) or 0))
@@ -163,10 +160,10 @@ def _trial_job(trial_job: Fields | None) -> list[str] | None:
     for index, pool in enumerate(trial_job.mappings("workerPoolSpecs")):
         package = pool.mapping("pythonPackageSpec")
         if package is not None:
-            module = package.text("pythonModule", required=True)
+            module = package.required_text("pythonModule")
             args = [str(a) for a in package.items("args")]
             if index == 0:
-                command = ["python", "-m", str(module), *args]
+                command = ["python", "-m", module, *args]
             package.unused("executorImageUri", "packageUris", "env")
             package.done()
         pool.unused("machineSpec", "replicaCount", "containerSpec", "diskSpec", "nfsMounts")
