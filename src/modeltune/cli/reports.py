@@ -48,7 +48,7 @@ def plot(
         scale=scale,
         include_parents=parents,
     )
-    console.print(f"Wrote {path} ({', '.join(jobs)}{' and their warm-start parents' if parents else ''}).")
+    console.print(f"Wrote {path} ({', '.join(jobs)}{' with their warm-start parents' if parents else ''}).")
 
 
 def table_format(path: Path) -> str:
