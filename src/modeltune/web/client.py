@@ -68,7 +68,8 @@ class Client:
 
     def log(self, name: str, training_job: str, tail: int | None = None) -> str:
         """A training job's log (by name or number), or its last ``tail`` lines."""
-        text: str = self._call("GET", f"/tuning-jobs/{name}/training-jobs/{training_job}/log", params={"tail": tail})
+        params = {} if tail is None else {"tail": tail}  # an empty tail= would be refused as not a number
+        text: str = self._call("GET", f"/tuning-jobs/{name}/training-jobs/{training_job}/log", params=params)
         return text
 
     def stop(self, name: str) -> str:
