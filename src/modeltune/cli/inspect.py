@@ -113,23 +113,35 @@ def logs(
 ) -> None:
     """Print a training job's log (stdout and stderr), wherever it ran."""
     from modeltune.analytics.logs import read_log
+    from modeltune.core import TrainingJobStatus
     from modeltune.store import repository as repo
 
     client = server_client()
     if client:
-        if follow:
-            local_only("modeltune logs --follow")
-        sys.stdout.write(client.log(job, training_job))
-        return
-    the_store = open_store(store)
-    tuning_job = repo.get_tuning_job(the_store, job)
-    record = repo.get_training_job(the_store, tuning_job, training_job)
+        name = client.training_job(job, training_job)["TrainingJobName"]
+
+        def read(offset: int) -> tuple[str, int]:
+            return client.log_from(job, name, offset)
+
+        def ended() -> bool:
+            return TrainingJobStatus(client.training_job(job, name)["TrainingJobStatus"]).terminal
+    else:
+        the_store = open_store(store)
+        tuning_job = repo.get_tuning_job(the_store, job)
+        name = repo.get_training_job(the_store, tuning_job, training_job).name
+
+        def read(offset: int) -> tuple[str, int]:
+            return read_log(the_store, repo.get_training_job(the_store, tuning_job, name), offset)
+
+        def ended() -> bool:
+            return repo.get_training_job(the_store, tuning_job, name).status.terminal
+
     offset = 0
     while True:
-        text, offset = read_log(the_store, record, offset)
+        finished = not follow or ended()  # asked before reading, so the lines written before the end are read
+        text, offset = read(offset)
         sys.stdout.write(text)
         sys.stdout.flush()
-        if not follow or (record.status.terminal and not text):
+        if finished and (not follow or not text):
             return
         time.sleep(0.5)
-        record = repo.get_training_job(the_store, tuning_job, record.name)
