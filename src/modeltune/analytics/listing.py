@@ -42,8 +42,13 @@ class TuningJobSummary:
             "HyperParameterTuningJobName": self.job.name,
             "HyperParameterTuningJobStatus": self.job.status.value,
             "Strategy": self.spec.strategy.value,
+            "HyperParameterTuningJobObjective": {
+                "MetricName": self.spec.objective.metric,
+                "Type": self.spec.objective.type.value,
+            },
             "CreationTime": self.job.created_at.isoformat() + "Z",
             "TrainingJobsDone": self.progress.done,
+            "TrainingJobsFailed": self.progress.failed,
             "MaxNumberOfTrainingJobs": self.progress.total,
             "BestObjectiveValue": self.progress.best_value,
             "Interrupted": self.interrupted,

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from modeltune.cli import artifacts, inspect, jobs, reports, serving, web, workers
-from modeltune.cli.common import errors
+from modeltune.cli.common import ServerOption, TokenOption, errors, local_only, use_server
 from modeltune.errors import ModeltuneError
 
 app = typer.Typer(
@@ -24,6 +24,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+# Commands that read or write the store's files themselves, which the REST API does not lend.
+_STORE_ONLY = {"plot", "export", "artifacts", "worker", "workers", "serve"}
+
+
+@app.callback()
+def _global_options(ctx: typer.Context, server: ServerOption = None, token: TokenOption = None) -> None:
+    """Options that go before the command: where the tuning jobs are."""
+    use_server(server, token)
+    if ctx.invoked_subcommand in _STORE_ONLY:
+        local_only(f"modeltune {ctx.invoked_subcommand}")
+
+
 app.command()(jobs.run)
 app.command("list")(inspect.list_jobs)
 app.command()(inspect.describe)

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modeltune.cli.common import DetachOption, JobArgument, StoreOption, console, errors, open_store
+from modeltune.cli.common import (
+    DetachOption,
+    JobArgument,
+    StoreOption,
+    console,
+    errors,
+    open_store,
+    server_client,
+)
 
 if TYPE_CHECKING:
     from modeltune.store import Store
@@ -93,7 +101,8 @@ def run(
         def previous(job: str) -> dict[str, Any]:
             from modeltune.store import repository as repo
 
-            return repo.get_tuning_job(open_store(store), job).spec
+            client = server_client()
+            return client.spec(job) if client else repo.get_tuning_job(open_store(store), job).spec
 
         imported = load_foreign(form, path, command, source_dir, channel or [], name, previous)
         if imported.warning:
@@ -116,6 +125,12 @@ def run(
     if warm_start_from:
         parents = [p.strip() for p in warm_start_from.split(",") if p.strip()]
         data["warm_start"] = {"type": warm_start_type, "parents": parents}
+    client = server_client()
+    if client:  # the server validates the spec, stores the job and runs its controller
+        created = client.create(data)["HyperParameterTuningJobName"]
+        console.print(f"Started tuning job {created} on {client.url}.", markup=False, highlight=False)
+        _print_follow_hint(created)
+        return
     spec = parse_spec(data, source)
     the_store = open_store(store)
     job = service.submit(the_store, spec)
@@ -135,9 +150,13 @@ def _start(store: Store, name: str, detach: bool) -> None:
     if detach:
         pid = service.start_detached(store, name)
         console.print(f"Started tuning job [bold]{name}[/] in the background (pid {pid}).")
-        console.print(f"Follow it with: modeltune describe {name}")
+        _print_follow_hint(name)
         return
     _run_in_foreground(store, name)
+
+
+def _print_follow_hint(name: str) -> None:
+    console.print(f"Follow it with: modeltune describe {name}", markup=False, highlight=False)
 
 
 def _run_in_foreground(store: Store, name: str) -> None:
@@ -181,17 +200,29 @@ def stop(
 ) -> None:
     """Stop a running tuning job: its training jobs get SIGTERM, then SIGKILL after the grace period."""
     from modeltune.controller import service
+    from modeltune.core import TuningJobStatus
     from modeltune.store import repository as repo
 
-    the_store = open_store(store)
-    state = service.stop(the_store, job)
-    console.print(f"Tuning job {job} is {state.status}.")
-    if not wait or state.terminal:
+    client = server_client()
+    if client:
+        status = TuningJobStatus(client.stop(job))
+
+        def current() -> TuningJobStatus:
+            return TuningJobStatus(client.describe(job)["HyperParameterTuningJobStatus"])
+    else:
+        the_store = open_store(store)
+        status = service.stop(the_store, job).status
+
+        def current() -> TuningJobStatus:
+            return repo.get_tuning_job(the_store, job).status
+
+    console.print(f"Tuning job {job} is {status}.")
+    if not wait or status.terminal:
         return
-    while not state.terminal:
+    while not status.terminal:
         time.sleep(0.5)
-        state = repo.get_tuning_job(the_store, job)
-    console.print(f"Tuning job {job} is {state.status}.")
+        status = current()
+    console.print(f"Tuning job {job} is {status}.")
 
 
 def resume(
@@ -203,6 +234,11 @@ def resume(
     """Continue an ended or interrupted tuning job: same spec and seed, its history continues."""
     from modeltune.controller import service
 
+    client = server_client()
+    if client:  # the server runs the controller: detached by nature
+        console.print(f"Tuning job {job} is {client.resume(job, max_jobs)} on {client.url}.", markup=False)
+        _print_follow_hint(job)
+        return
     the_store = open_store(store)
     service.resume(the_store, job, max_jobs)
     _start(the_store, job, detach)
@@ -221,7 +257,9 @@ def show_spec(
     from modeltune.spec import TuningJobSpec
     from modeltune.store import repository as repo
 
-    spec = TuningJobSpec.model_validate(repo.get_tuning_job(open_store(store), job).spec)
+    client = server_client()
+    stored = client.spec(job) if client else repo.get_tuning_job(open_store(store), job).spec
+    spec = TuningJobSpec.model_validate(stored)
     if output_format == "native":
         sys.stdout.write(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
         return
@@ -251,5 +289,9 @@ def delete(
         if not typer.confirm(f"Delete tuning job {job} with its logs and models?"):
             console.print(f"Kept tuning job {job}.")
             raise typer.Exit(1)
-    service.delete(open_store(store), job)
+    client = server_client()
+    if client:
+        client.delete(job)
+    else:
+        service.delete(open_store(store), job)
     console.print(f"Deleted tuning job {job}.")

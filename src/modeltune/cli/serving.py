@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from modeltune.cli.common import StoreOption
+from modeltune.cli.common import StoreOption, local_only
 from modeltune.errors import ServingError
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ def _location(
     from modeltune.store import Store
 
     if job is not None:
+        local_only("serving a tuning job's model")
         return locate_training_job(Store(store), job, training_job, entry_point)
     if training_job is not None:
         raise ServingError("--training-job names a training job of a tuning job; name the tuning job too")

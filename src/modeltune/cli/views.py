@@ -12,8 +12,7 @@ from rich.table import Table
 from modeltune.terminal import number
 
 if TYPE_CHECKING:
-    from modeltune.analytics.listing import TrainingJobList, TuningJobSummary
-    from modeltune.core import MetricValue
+    from modeltune.spec import TuningJobSpec
     from modeltune.store import Store
 
 
@@ -92,29 +91,29 @@ def _criteria_text(criteria: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def jobs_table(summaries: Sequence[TuningJobSummary]) -> Table:
-    """``modeltune list`` as a table."""
+def jobs_table(summaries: Sequence[dict[str, Any]]) -> Table:
+    """``modeltune list`` as a table, from the summaries' dicts (``TuningJobSummary.as_dict``, or the API's)."""
     table = Table(header_style="bold")
     for column in ("name", "status", "strategy", "objective", "done", "failed", "best", "created"):
         table.add_column(column)
-    for summary in summaries:
-        job, spec, progress = summary.job, summary.spec, summary.progress
+    for s in summaries:
+        status, objective = s["HyperParameterTuningJobStatus"], s["HyperParameterTuningJobObjective"]
         table.add_row(
-            job.name,
-            f"{job.status} (interrupted)" if summary.interrupted else job.status,
-            spec.strategy,
-            f"{spec.objective.type} {escape(spec.objective.metric)}",
-            f"{progress.done}/{progress.total}",
-            str(progress.failed),
-            number(progress.best_value),
-            job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            escape(s["HyperParameterTuningJobName"]),
+            f"{status} (interrupted)" if s["Interrupted"] else status,
+            s["Strategy"],
+            f"{objective['Type']} {escape(objective['MetricName'])}",
+            f"{s['TrainingJobsDone']}/{s['MaxNumberOfTrainingJobs']}",
+            str(s["TrainingJobsFailed"]),
+            number(s["BestObjectiveValue"]),
+            s["CreationTime"][:19].replace("T", " "),
         )
     return table
 
 
-def training_jobs_table(listed: TrainingJobList) -> Table:
-    """``modeltune training-jobs`` as a table, with each job's learning curve as a sparkline."""
-    spec = listed.spec
+def training_jobs_table(spec: TuningJobSpec, summaries: Sequence[dict[str, Any]]) -> Table:
+    """``modeltune training-jobs`` as a table, from ``training_job_summary`` dicts (or the API's), with each
+    job's learning curve (``ObjectiveCurve``) as a sparkline."""
     table = Table(header_style="bold")
     table.add_column("name", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -123,11 +122,20 @@ def training_jobs_table(listed: TrainingJobList) -> Table:
     for name in spec.ranges:
         table.add_column(escape(name), justify="right", min_width=min(len(name), 8))
     table.add_column("seconds", justify="right")
-    for job in listed.jobs:
-        hyperparameters = [escape(_value(job.hyperparameters.get(n))) for n in spec.ranges]
-        seconds = "-" if job.elapsed_seconds is None else f"{job.elapsed_seconds:.1f}"
-        curve = listed.curves.get(job.id, [])
-        table.add_row(job.name, job.status, number(job.final_objective), sparkline(curve), *hyperparameters, seconds)
+    for job in summaries:
+        tuned = job["TunedHyperParameters"]
+        hyperparameters = [escape(_value(tuned.get(n))) for n in spec.ranges]
+        elapsed, final = job["TrainingElapsedTimeSeconds"], job["FinalHyperParameterTuningJobObjectiveMetric"]
+        seconds = "-" if elapsed is None else f"{elapsed:.1f}"
+        curve = [point["Value"] for point in job.get("ObjectiveCurve", [])]
+        table.add_row(
+            escape(job["TrainingJobName"]),
+            job["TrainingJobStatus"],
+            number(final and final["Value"]),
+            sparkline(curve),
+            *hyperparameters,
+            seconds,
+        )
     return table
 
 
@@ -139,11 +147,11 @@ def _value(value: Any, digits: int = 4) -> str:
 _BARS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(curve: Sequence[MetricValue], width: int = 12) -> str:
-    """A learning curve in a few characters, with its number of steps (one value: just ``1``)."""
+def sparkline(curve: Sequence[float], width: int = 12) -> str:
+    """A learning curve's values in a few characters, with its number of steps (one value: just ``1``)."""
     if len(curve) < 2:
         return str(len(curve)) if curve else ""
-    values = [v.value for v in curve]
+    values = list(curve)
     if len(values) > width:  # keep the first and last, evenly spaced in between
         values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
     low, high = min(values), max(values)

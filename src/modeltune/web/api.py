@@ -176,7 +176,8 @@ def list_training_jobs(
     spec = TuningJobSpec.model_validate(job.spec)
     start = _start(next_token)
     page, total = queries.training_job_page(store, job, spec, sort_by, start, max_results)
-    summaries = [{"TrainingJobNumber": j.number, **training_job_summary(j, spec)} for j in page]
+    curves = repo.metric_values(store, [j.id for j in page], spec.objective.metric)
+    summaries = [{"TrainingJobNumber": j.number, **training_job_summary(j, spec, curves[j.id])} for j in page]
     token = str(start + max_results) if start + max_results < total else None
     return TrainingJobPage(TrainingJobSummaries=summaries, NextToken=token)
 

@@ -31,6 +31,13 @@ class Client:
         self.url = url
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._request(method, path, **kwargs)
+        if response.status_code == 204:
+            return None
+        return response.json() if "json" in response.headers.get("content-type", "") else response.text
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The server's answer; its refusals raised as modeltune's errors."""
         import httpx
 
         try:
@@ -43,9 +50,7 @@ class Client:
                 detail = detail[0].get("msg")
             message = str(detail or f"the server answered {response.status_code} {response.reason_phrase}")
             raise _ERRORS.get(response.status_code, ModeltuneError)(message)
-        if response.status_code == 204:
-            return None
-        return response.json() if "json" in response.headers.get("content-type", "") else response.text
+        return response
 
     def create(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Create and start a tuning job from a spec dict; returns its description."""
@@ -68,8 +73,20 @@ class Client:
 
     def log(self, name: str, training_job: str, tail: int | None = None) -> str:
         """A training job's log (by name or number), or its last ``tail`` lines."""
-        text: str = self._call("GET", f"/tuning-jobs/{name}/training-jobs/{training_job}/log", params={"tail": tail})
+        params = {} if tail is None else {"tail": tail}  # an empty tail= would be refused as not a number
+        text: str = self._call("GET", f"/tuning-jobs/{name}/training-jobs/{training_job}/log", params=params)
         return text
+
+    def log_from(self, name: str, training_job: str, offset: int) -> tuple[str, int]:
+        """A training job's log from byte ``offset`` on, and the offset to continue from (to follow it)."""
+        path = f"/tuning-jobs/{name}/training-jobs/{training_job}/log"
+        response = self._request("GET", path, params={"offset": offset})
+        return response.text, int(response.headers["X-Log-Offset"])
+
+    def training_job(self, name: str, training_job: str) -> dict[str, Any]:
+        """One training job (by name or number) with every metric it emitted."""
+        described: dict[str, Any] = self._call("GET", f"/tuning-jobs/{name}/training-jobs/{training_job}")
+        return described
 
     def stop(self, name: str) -> str:
         """Ask the tuning job to stop; returns its status (Stopping, or Stopped)."""
