@@ -119,6 +119,7 @@ def upload(megabytes: int = 100, rounds: int = 3) -> dict[str, Any]:
     """Seconds to pack a model folder of random bytes and to put the archive to moto's S3 server."""
     from modeltune.artifacts import artifact_uri, pack_model
     from modeltune.artifacts.keep import _filesystem
+
     from s3server import s3_server
 
     packs, puts = [], []
@@ -180,6 +181,7 @@ def main() -> None:
     sys.path.insert(0, str(TESTS))
     import ray
     from modeltune.store import Store
+
     from raycluster import ray_cluster
 
     os.environ["MODELTUNE_HOME"] = tempfile.mkdtemp(prefix="modeltune-bench-ray-")

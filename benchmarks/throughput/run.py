@@ -175,6 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     probe.install()
     results: dict[str, Any] = {}
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for slots in (1, 4, 16):
@@ -189,11 +190,11 @@ def main() -> None:
         print("optuna", json.dumps(results["optuna-rdb-postgresql"]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "SUMMARY.md").write_text(summary(results, args.jobs))
+    (args.out / "SUMMARY.md").write_text(summary(results, args.jobs, load))
     print((args.out / "SUMMARY.md").read_text())
 
 
-def summary(results: dict[str, Any], jobs: int) -> str:
+def summary(results: dict[str, Any], jobs: int, load: float) -> str:
     """The results as a Markdown table with the targets."""
     rows = [
         "| run | training jobs/s | overhead ms (median, p90) | store ms per job | slot use |",
@@ -213,7 +214,8 @@ def summary(results: dict[str, Any], jobs: int) -> str:
             "prints its value. *Overhead*: from a training job's recorded end to the next one's start (a slot "
             "freeing to a process starting). *Store ms per job*: wall time inside store transactions (modeltune: "
             "the controller's and the workers'; Optuna: inside RDBStorage's methods), per training job. Workers: 4 "
-            "processes x 4 slots; Optuna: 4 processes with RDBStorage on the same PostgreSQL server.",
+            "processes x 4 slots; Optuna: 4 processes with RDBStorage on the same PostgreSQL server. "
+            f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the start (other work was running).",
             "",
             *rows,
             "",

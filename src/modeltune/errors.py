@@ -33,3 +33,7 @@ class InvocationError(ServingError):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
+
+
+class SearchEnded(ConflictError):
+    """An ask/tell Optimizer can start no evaluation: its budget is spent, its space used up, or its job ended."""

@@ -10,9 +10,9 @@ import pytest
 from modeltune.analytics import describe_tuning_job, trials_dataframe
 from modeltune.store import Store
 from modeltune.store import repository as repo
-from s3server import S3Server
 
 from helpers import modeltune_cli, run_to_end, toy_spec
+from s3server import S3Server
 
 
 def ended(store: Store, name: str) -> list[repo.TrainingJob]:  # type: ignore[name-defined]

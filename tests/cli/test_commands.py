@@ -161,3 +161,6 @@ def test_training_jobs_sort_by_objective_best_first(home: Path, tmp_path: Path) 
     table = modeltune_cli("training-jobs", "toy", "--sort", "objective", check=True).stdout
     assert table.index(jobs[0]["TrainingJobName"]) < table.index(jobs[-1]["TrainingJobName"])
     assert describe("toy")["BestTrainingJob"]["TrainingJobName"] == jobs[0]["TrainingJobName"]
+    page = modeltune_cli("training-jobs", "toy", "--sort", "objective", "--limit", "2", "--offset", "1", check=True)
+    assert jobs[1]["TrainingJobName"] in page.stdout and jobs[0]["TrainingJobName"] not in page.stdout
+    assert "2-3 of 4 training jobs" in page.stdout

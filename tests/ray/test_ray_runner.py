@@ -19,9 +19,9 @@ from modeltune.controller.loop import Controller
 from modeltune.spec import parse_spec
 from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
-from raycluster import RayCluster, ray_cluster
 
 from helpers import run_to_end, toy_spec, write_spec
+from raycluster import RayCluster, ray_cluster
 
 SCRIPT = Path(__file__).parent / "node_train.py"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from modeltune.store import Store
+from modeltune.store import Store, work
 from modeltune.store import repository as repo
 from store.backends import BACKENDS, Backend
 
@@ -83,7 +83,7 @@ def test_eight_workers_run_every_training_job_exactly_once_within_the_parallel_l
     shared: str, tmp_path: Path
 ) -> None:
     env = environment(shared, tmp_path / "controller")
-    spec = toy_spec(name="many", strategy="Random", limits={"max_jobs": 300, "max_parallel_jobs": 16})
+    spec = toy_spec(name="many", strategy="Random", limits={"max_jobs": 500, "max_parallel_jobs": 16})
     spec["training"]["command"] = ["sh", "-c", 'echo "loss: $6"', "sh"]  # argv ends with -x VALUE
     spec["ranges"] = {"x": {"type": "Continuous", "min": 0.0, "max": 1.0}}
     spec["training"]["static_hyperparameters"] = {"a": 1, "b": 2}
@@ -98,7 +98,7 @@ def test_eight_workers_run_every_training_job_exactly_once_within_the_parallel_l
 
     jobs = repo.list_training_jobs(store, job.id)
     assert job.status == "Completed"
-    assert len(jobs) == 300
+    assert len(jobs) == 500
     assert [j for j in jobs if j.status != "Completed"] == []
     assert all(j.final_objective == pytest.approx(j.hyperparameters["x"]) for j in jobs)
     values = repo.metric_values(store, [j.id for j in jobs])
@@ -152,13 +152,16 @@ def test_a_stop_reaches_the_worker_and_code_comes_from_the_store(tmp_path: Path)
     spec["training"]["static_hyperparameters"]["seconds"] = 60
     spec["executor"] = "workers"
     assert cli(env, "run", str(write_spec(tmp_path, spec)), "--detach").returncode == 0
-    time.sleep(1.0)
+    store = Store(url, home=tmp_path / "reader")
+    packed = time.monotonic() + 60
+    while work.code_package_digest(store, repo.get_tuning_job(store, "toy").id) is None:  # the controller packs it
+        assert time.monotonic() < packed, "the controller did not store the code"
+        time.sleep(0.1)
     shutil.rmtree(code)  # as on another machine: the workers only have what the store holds
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     worker_env = {**env, "MODELTUNE_HOME": str(elsewhere / "home")}
     workers = start_workers(worker_env, 1, elsewhere, "--slots", "2", "--max-idle", "3")
-    store = Store(url, home=tmp_path / "reader")
     deadline = time.monotonic() + 60
     while (
         sum(j.status == "InProgress" for j in repo.list_training_jobs(store, repo.get_tuning_job(store, "toy").id)) < 2

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from modeltune.analytics.describe import status_counters
-from modeltune.core import best_training_job, utcnow
+from modeltune.core import utcnow
 from modeltune.spec import TuningJobSpec
-from modeltune.store import Store, TrainingJob
+from modeltune.store import Store, aggregates
 from modeltune.store import repository as repo
 
 COMPARE_COLUMNS = [
@@ -30,14 +29,6 @@ COMPARE_COLUMNS = [
 ]
 
 
-def _jobs_to_best(jobs: Sequence[TrainingJob], best: TrainingJob | None) -> int | None:
-    """How many training jobs had started when the best one started (1 = the first one was best)."""
-    if best is None:
-        return None
-    started = sorted((j for j in jobs if j.started_at), key=lambda j: (j.started_at, j.number))
-    return next(i for i, j in enumerate(started, 1) if j.id == best.id)
-
-
 def compare(store: Store, jobs: Sequence[str]) -> pd.DataFrame:
     """One row per tuning job: best value, training jobs needed to reach it, elapsed time, counts by status.
 
@@ -50,8 +41,8 @@ def compare(store: Store, jobs: Sequence[str]) -> pd.DataFrame:
     for name in jobs:
         job = repo.get_tuning_job(store, name)
         spec = TuningJobSpec.model_validate(job.spec)
-        training_jobs = repo.list_training_jobs(store, job.id)
-        best = best_training_job(training_jobs, spec.objective.type)
+        counts = aggregates.training_job_counts(store, [job.id])[job.id]
+        best = aggregates.best_training_job(store, job.id, spec.objective.type)
         rows.append(
             {
                 "TuningJobName": job.name,
@@ -61,10 +52,11 @@ def compare(store: Store, jobs: Sequence[str]) -> pd.DataFrame:
                 "ObjectiveType": spec.objective.type,
                 "BestObjectiveValue": best.final_objective if best else None,
                 "BestTrainingJobName": best.name if best else None,
-                "TrainingJobsToBest": _jobs_to_best(training_jobs, best),
+                # How many training jobs had started when the best one started (1: the first was best).
+                "TrainingJobsToBest": aggregates.started_before(store, best) if best else None,
                 "ElapsedSeconds": ((job.ended_at or utcnow()) - job.created_at).total_seconds(),
-                "TrainingJobs": len(training_jobs),
-                **status_counters(training_jobs),
+                "TrainingJobs": counts.total,
+                **counts.counters(),
             }
         )
     frame = pd.DataFrame(rows, columns=COMPARE_COLUMNS)

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from modeltune.spec import TuningJobSpec
-from modeltune.store import Store
+from modeltune.store import Store, aggregates
 from modeltune.store import repository as repo
 
 COLUMNS = [
@@ -47,7 +47,7 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
     objective = spec.objective.metric
     others = [m.name for m in spec.training.metric_definitions if m.name != objective]
     training_jobs = repo.list_training_jobs(store, job.id)
-    values = repo.metric_values(store, [t.id for t in training_jobs])
+    steps, last = aggregates.metric_summary(store, job.id, objective, others)
     warm = spec.warm_start
     warm_columns = {
         "WarmStartType": warm.type if warm else None,
@@ -61,24 +61,25 @@ def trials_dataframe(store: Store, name: str) -> pd.DataFrame:
                 "TrainingJobName": t.name,
                 "TrainingJobStatus": t.status.value,
                 "FinalObjectiveValue": t.final_objective,
-                "TrainingStartTime": _utc(t.started_at),
-                "TrainingEndTime": _utc(t.ended_at),
+                "TrainingStartTime": t.started_at,
+                "TrainingEndTime": t.ended_at,
                 "TrainingElapsedTimeSeconds": t.elapsed_seconds,
                 "TuningJobName": job.name,
                 "FailureReason": t.status_reason,
                 "ModelArtifacts": t.artifact_uri,
-                "ObjectiveSteps": sum(v.name == objective for v in values[t.id]),
+                "ObjectiveSteps": steps.get(t.id, 0),
                 **warm_columns,
             }
         )
-        last = {v.name: v.value for v in values[t.id]}  # emission order, so the last value wins
-        row.update({f"{METRIC_PREFIX}{m}": last.get(m) for m in others})
+        row.update({f"{METRIC_PREFIX}{m}": last.get((t.id, m)) for m in others})
         rows.append(row)
     extra = ["FailureReason", "ModelArtifacts", "ObjectiveSteps", *[f"{METRIC_PREFIX}{m}" for m in others]]
     frame = pd.DataFrame(rows, columns=[*tuned, *COLUMNS, *extra, *warm_columns])
     for column in ["FinalObjectiveValue", "TrainingElapsedTimeSeconds", *extra[3:]]:
         frame[column] = frame[column].astype(float)
     frame["ObjectiveSteps"] = frame["ObjectiveSteps"].astype(int)
+    for column in ["TrainingStartTime", "TrainingEndTime"]:  # stored as naive UTC; converted in one call
+        frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
 
 

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from modeltune.analytics.listing import interrupted
 from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, best_training_job, jobs_not_improving
 from modeltune.errors import NotFoundError
 from modeltune.spec import TuningJobSpec
-from modeltune.store import Store, TrainingJob
+from modeltune.store import Store, TrainingJob, aggregates
 from modeltune.store import repository as repo
-from modeltune.store.leases import controller_alive
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
-
-
-def status_counters(jobs: Sequence[TrainingJob]) -> dict[str, int]:
-    """How many training jobs are Completed, Failed, Stopped, and still running (``InProgress``)."""
-    return {
-        "Completed": sum(j.status == TrainingJobStatus.COMPLETED for j in jobs),
-        "Failed": sum(j.status == TrainingJobStatus.FAILED for j in jobs),
-        "Stopped": sum(j.status == TrainingJobStatus.STOPPED for j in jobs),
-        "InProgress": sum(j.status.running for j in jobs),
-    }
 
 
 def training_job_summary(
@@ -57,11 +46,10 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
     """Status, limits, counters by status, best training job and timings of a tuning job."""
     job = repo.get_tuning_job(store, name)
     spec = TuningJobSpec.model_validate(job.spec)
-    jobs = repo.list_training_jobs(store, job.id)
-    counts = status_counters(jobs)
-    retryable = sum(j.status == TrainingJobStatus.FAILED and j.retryable for j in jobs)
-    best = best_training_job(jobs, spec.objective.type)
-    ended = [j.ended_at for j in jobs if j.ended_at]
+    counts = aggregates.training_job_counts(store, [job.id])[job.id]
+    best = aggregates.best_training_job(store, job.id, spec.objective.type)
+    failed = counts[TrainingJobStatus.FAILED]
+    ended = [job.created_at, *[t for t in (counts.last_ended_at, job.ended_at) if t]]
     description: dict[str, Any] = {
         "HyperParameterTuningJobName": job.name,
         "HyperParameterTuningJobStatus": job.status.value,
@@ -75,24 +63,24 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
         },
         "RandomSeed": spec.random_seed,
         "TrainingJobStatusCounters": {
-            "Completed": counts["Completed"],
-            "InProgress": counts["InProgress"],
-            "RetryableError": retryable,
-            "NonRetryableError": counts["Failed"] - retryable,
-            "Stopped": counts["Stopped"],
+            "Completed": counts[TrainingJobStatus.COMPLETED],
+            "InProgress": counts.running,
+            "RetryableError": counts.retryable_failures,
+            "NonRetryableError": failed - counts.retryable_failures,
+            "Stopped": counts[TrainingJobStatus.STOPPED],
         },
         "ObjectiveStatusCounters": {
-            "Succeeded": sum(j.final_objective is not None and j.status.scored for j in jobs),
-            "Pending": counts["InProgress"],
-            "Failed": sum(j.status.terminal and not (j.status.scored and j.final_objective is not None) for j in jobs),
+            "Succeeded": counts.with_objective,
+            "Pending": counts.running,
+            "Failed": counts.ended - counts.with_objective,
         },
         "BestTrainingJob": training_job_summary(best, spec) if best else None,
         "CreationTime": _iso(job.created_at),
         "HyperParameterTuningEndTime": _iso(job.ended_at),
-        "LastModifiedTime": _iso(max([job.created_at, *ended, *([job.ended_at] if job.ended_at else [])])),
+        "LastModifiedTime": _iso(max(ended)),
         "ElapsedSeconds": job.active_seconds,
         "TuningJobCompletionCriteria": _criteria(spec),
-        "TuningJobCompletionDetails": job.completion_details or _completion_details(spec, jobs),
+        "TuningJobCompletionDetails": job.completion_details or _completion_details(store, job.id, spec),
     }
     if spec.warm_start:
         description["WarmStartConfig"] = {
@@ -100,11 +88,11 @@ def describe_tuning_job(store: Store, name: str) -> dict[str, Any]:
             "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": p} for p in spec.warm_start.parents],
         }
         if spec.warm_start.type == "IdenticalDataAndAlgorithm":
-            overall = _overall_best(store, spec, jobs)
+            overall = _overall_best(store, spec, best)
             description["OverallBestTrainingJob"] = training_job_summary(*overall) if overall else None
     if job.status_reason:
         description["FailureReason" if job.status == TuningJobStatus.FAILED else "StatusReason"] = job.status_reason
-    if not job.terminal and not controller_alive(job):
+    if interrupted(job, spec):
         description["StatusReason"] = (
             f"interrupted: no controller runs this tuning job; 'modeltune resume {job.name}' continues it "
             "(training jobs still running are followed on)"
@@ -128,27 +116,24 @@ def _criteria(spec: TuningJobSpec) -> dict[str, Any]:
     return described
 
 
-def _completion_details(spec: TuningJobSpec, jobs: list[TrainingJob]) -> dict[str, Any]:
+def _completion_details(store: Store, job_id: int, spec: TuningJobSpec) -> dict[str, Any]:
     """How many training jobs have ended since the best objective last improved (while the job runs)."""
-    scored = sorted(
-        (j for j in jobs if j.status.scored and j.final_objective is not None),
-        key=lambda j: (j.ended_at or j.created_at, j.number),
-    )
-    losses = [spec.objective.type.loss(float(j.final_objective or 0.0)) for j in scored]
+    losses = [spec.objective.type.loss(value) for value in aggregates.scored_objectives(store, job_id)]
     return {"NumberOfTrainingJobsObjectiveNotImproving": jobs_not_improving(losses)}
 
 
 def _overall_best(
-    store: Store, spec: TuningJobSpec, own: list[TrainingJob]
+    store: Store, spec: TuningJobSpec, own: TrainingJob | None
 ) -> tuple[TrainingJob, TuningJobSpec] | None:
     """The best training job of this job and its (still stored) parents, with the spec it ran under."""
-    candidates = [(j, spec) for j in own]
+    candidates = [(own, spec)] if own else []
     for name in spec.warm_start.parents if spec.warm_start else []:
         try:
             parent = repo.get_tuning_job(store, name)
         except NotFoundError:
             continue
         parent_spec = TuningJobSpec.model_validate(parent.spec)
-        candidates += [(j, parent_spec) for j in repo.list_training_jobs(store, parent.id)]
+        parent_best = aggregates.best_training_job(store, parent.id, spec.objective.type)
+        candidates += [(parent_best, parent_spec)] if parent_best else []
     best = best_training_job([j for j, _ in candidates], spec.objective.type)
     return next(((j, s) for j, s in candidates if j is best), None)

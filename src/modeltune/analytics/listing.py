@@ -6,15 +6,21 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from modeltune.analytics.progress import Progress
-from modeltune.core import MetricValue
+from modeltune.core import ExecutorName, MetricValue, ObjectiveType
 from modeltune.errors import SpecError
 from modeltune.spec import TuningJobSpec
-from modeltune.store import Store, TrainingJob, TuningJob
+from modeltune.store import Store, TrainingJob, TuningJob, aggregates
 from modeltune.store import repository as repo
 from modeltune.store.leases import controller_alive
 
 TrainingJobOrder = Literal["objective", "number", "time"]
 TRAINING_JOB_ORDERS: tuple[TrainingJobOrder, ...] = ("objective", "number", "time")
+
+
+def interrupted(job: TuningJob, spec: TuningJobSpec) -> bool:
+    """True when ``job`` has not ended but no controller runs it (``resume`` continues it); never for a job
+    that ``modeltune.Optimizer`` processes fill, which has no controller."""
+    return not job.terminal and spec.executor != ExecutorName.ASK_TELL and not controller_alive(job)
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class TuningJobSummary:
     @property
     def interrupted(self) -> bool:
         """True when the job has not ended but no controller runs it (``resume`` continues it)."""
-        return not self.job.terminal and not controller_alive(self.job)
+        return interrupted(self.job, self.spec)
 
     def as_dict(self) -> dict[str, Any]:
         """SageMaker's HyperParameterTuningJobSummary names, with the progress counts."""
@@ -46,39 +52,49 @@ class TuningJobSummary:
 
 def tuning_job_summaries(store: Store) -> list[TuningJobSummary]:
     """Every tuning job in the store with its progress, newest first."""
+    jobs = repo.list_tuning_jobs(store)
+    counts = aggregates.training_job_counts(store, [job.id for job in jobs])
     summaries = []
-    for job in repo.list_tuning_jobs(store):
+    for job in jobs:
         spec = TuningJobSpec.model_validate(job.spec)
-        summaries.append(TuningJobSummary(job, spec, Progress.of(job, spec, repo.list_training_jobs(store, job.id))))
+        best = aggregates.best_training_job(store, job.id, spec.objective.type)
+        summaries.append(TuningJobSummary(job, spec, Progress.of(job, spec, counts[job.id], best)))
     return summaries
 
 
 @dataclass(frozen=True)
 class TrainingJobList:
-    """A tuning job's training jobs in the order asked for, with each one's objective curve."""
+    """A page of a tuning job's training jobs in the order asked for, with each one's objective curve.
+
+    Attributes:
+        total: how many training jobs the tuning job has (the page may hold fewer).
+    """
 
     spec: TuningJobSpec
     jobs: list[TrainingJob]
     curves: dict[int, list[MetricValue]]
+    total: int
 
 
-def training_job_list(store: Store, name: str, order: str = "number") -> TrainingJobList:
-    """The training jobs of tuning job ``name`` sorted by ``order``: objective (best first), number or time.
+def training_job_list(
+    store: Store, name: str, order: str = "number", limit: int | None = None, offset: int = 0
+) -> TrainingJobList:
+    """The training jobs of tuning job ``name`` sorted by ``order``: objective (best first), number or time;
+    ``limit`` of them (all when None) from position ``offset`` on. The database sorts and pages, so the
+    first page of a tuning job with 10,000 training jobs reads only that page's rows and curves.
 
     Raises:
-        SpecError: ``order`` is not one of objective, number, time.
+        SpecError: ``order`` is not one of objective, number, time, or ``limit``/``offset`` is negative.
         NotFoundError: no tuning job is called ``name``.
     """
     if order not in TRAINING_JOB_ORDERS:
         raise SpecError(f"the order must be objective, number or time, not {order!r}")
+    if (limit is not None and limit < 0) or offset < 0:
+        raise SpecError("the limit and the offset must be 0 or more")
     tuning_job = repo.get_tuning_job(store, name)
     spec = TuningJobSpec.model_validate(tuning_job.spec)
-    jobs = repo.list_training_jobs(store, tuning_job.id)
-    values = repo.metric_values(store, [j.id for j in jobs])
-    curves = {tid: [v for v in vs if v.name == spec.objective.metric] for tid, vs in values.items()}
-    if order == "objective":
-        loss = spec.objective.type.loss
-        jobs.sort(key=lambda j: (j.final_objective is None, loss(j.final_objective or 0.0), j.number))
-    elif order == "time":
-        jobs.sort(key=lambda j: (j.started_at is None, j.started_at or j.created_at, j.number))
-    return TrainingJobList(spec, jobs, curves)
+    maximize = spec.objective.type == ObjectiveType.MAXIMIZE
+    jobs = repo.page_training_jobs(store, tuning_job.id, order, maximize, limit, offset)
+    curves = repo.metric_values(store, [j.id for j in jobs], spec.objective.metric)
+    total = len(jobs) if limit is None and offset == 0 else repo.count_training_jobs(store, tuning_job.id, retries=True)
+    return TrainingJobList(spec, jobs, curves, total)

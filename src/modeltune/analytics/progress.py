@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from modeltune.core import TrainingJobStatus, TuningJobStatus, best_training_job
+from modeltune.core import TrainingJobCounts, TrainingJobStatus, TuningJobStatus
 from modeltune.spec import TuningJobSpec
 from modeltune.store import TrainingJob, TuningJob
 
@@ -23,15 +22,14 @@ class Progress:
     best_name: str | None
 
     @classmethod
-    def of(cls, job: TuningJob, spec: TuningJobSpec, jobs: Sequence[TrainingJob]) -> Progress:
-        """Summarise ``jobs`` of ``job``."""
-        best = best_training_job(jobs, spec.objective.type)
+    def of(cls, job: TuningJob, spec: TuningJobSpec, counts: TrainingJobCounts, best: TrainingJob | None) -> Progress:
+        """The progress of ``job`` from the counts of its training jobs and its best one."""
         return cls(
             status=job.status,
             total=spec.max_jobs,
-            done=sum(j.status.terminal for j in jobs),
-            running=sum(j.status.running for j in jobs),
-            failed=sum(j.status == TrainingJobStatus.FAILED for j in jobs),
+            done=counts.ended,
+            running=counts.running,
+            failed=counts[TrainingJobStatus.FAILED],
             best_value=best.final_objective if best else None,
             best_name=best.name if best else None,
         )

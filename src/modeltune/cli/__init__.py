@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from modeltune.cli import artifacts, inspect, jobs, reports, serving, workers
+from modeltune.cli import artifacts, inspect, jobs, reports, serving, web, workers
 from modeltune.cli.common import errors
 from modeltune.errors import ModeltuneError
 
@@ -40,6 +40,7 @@ app.command()(serving.deploy)
 app.command()(serving.predict)
 app.command()(workers.worker)
 app.command()(workers.workers)
+app.command()(web.serve)
 
 
 def main() -> None:

@@ -25,11 +25,23 @@ def list_jobs(store: StoreOption = None, as_json: JsonOption = False) -> None:
         console.print(jobs_table(summaries))
 
 
-def describe(job: JobArgument, store: StoreOption = None, as_json: JsonOption = False) -> None:
+def describe(
+    job: JobArgument,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="cloudml: the job as Cloud ML's Job resource with its trials (JSON).")
+    ] = None,
+) -> None:
     """Show a tuning job: status, counts by training-job status, objective, best training job, timings."""
     from modeltune.analytics import describe_tuning_job
     from modeltune.cli.views import print_description
 
+    if output_format is not None:
+        from modeltune.formats import describe_foreign
+
+        print_json(describe_foreign(output_format, open_store(store), job))
+        return
     description = describe_tuning_job(open_store(store), job)
     if as_json:
         print_json(description)
@@ -40,6 +52,8 @@ def describe(job: JobArgument, store: StoreOption = None, as_json: JsonOption = 
 def training_jobs(
     job: JobArgument,
     sort: Annotated[str, typer.Option(help="Order: objective (best first), number or time.")] = "number",
+    limit: Annotated[int | None, typer.Option(min=0, help="Show at most this many (default: all).")] = None,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many first.")] = 0,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -47,11 +61,14 @@ def training_jobs(
     from modeltune.analytics import training_job_list, training_job_summary
     from modeltune.cli.views import training_jobs_table
 
-    listed = training_job_list(open_store(store), job, sort)
+    listed = training_job_list(open_store(store), job, sort, limit, offset)
     if as_json:
         print_json([training_job_summary(j, listed.spec, listed.curves[j.id]) for j in listed.jobs])
         return
     console.print(training_jobs_table(listed))
+    if len(listed.jobs) < listed.total:
+        shown = f"{offset + 1}-{offset + len(listed.jobs)}" if listed.jobs else "none"
+        console.print(f"{shown} of {listed.total} training jobs", highlight=False)
     for j in listed.jobs:
         if j.status_reason:
             console.print(f"{j.name}: {j.status_reason}", markup=False, highlight=False)

@@ -18,8 +18,27 @@ if TYPE_CHECKING:
 
 def run(
     spec_file: Annotated[
-        Path, typer.Argument(metavar="SPEC_FILE", help="Spec file (YAML or JSON).", show_default=False)
-    ],
+        Path | None,
+        typer.Argument(metavar="SPEC_FILE", help="Spec file (YAML or JSON).", show_default=False),
+    ] = None,
+    sagemaker: Annotated[
+        Path | None, typer.Option(help="A SageMaker CreateHyperParameterTuningJob request (JSON), instead of a spec.")
+    ] = None,
+    cloudml: Annotated[
+        Path | None, typer.Option(help="A Cloud ML hptuning_config.yaml (trainingInput.hyperparameters).")
+    ] = None,
+    vertex: Annotated[
+        Path | None, typer.Option(help="A Vertex AI HyperparameterTuningJob / StudySpec YAML or JSON.")
+    ] = None,
+    command: Annotated[
+        str | None, typer.Option(help="The local training command, with --sagemaker, --cloudml or --vertex.")
+    ] = None,
+    source_dir: Annotated[
+        Path | None, typer.Option(help="Folder the command runs in (default: the current one), with a request file.")
+    ] = None,
+    channel: Annotated[
+        list[str] | None, typer.Option(help="A data channel's local folder, NAME=DIR (repeat per channel).")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Tuning job name, replacing the spec's.")] = None,
     strategy: Annotated[str | None, typer.Option(help="Grid, Random, Bayesian or Hyperband.")] = None,
     max_jobs: Annotated[int | None, typer.Option(help="Training-job budget, replacing the spec's.")] = None,
@@ -49,9 +68,37 @@ def run(
     after the grace period); a second Ctrl-C kills them at once.
     """
     from modeltune.controller import service
+    from modeltune.errors import ModeltuneError
     from modeltune.spec import parse_spec, read_spec_file
 
-    data = read_spec_file(spec_file)
+    foreign = {"sagemaker": sagemaker, "cloudml": cloudml, "vertex": vertex}
+    given = {form: path for form, path in foreign.items() if path is not None}
+    if not given and spec_file is None:
+        raise _MissingSpec("SPEC_FILE")
+    if len(given) + (spec_file is not None) != 1:
+        raise ModeltuneError("give exactly one of SPEC_FILE, --sagemaker, --cloudml or --vertex")
+    if spec_file is not None:
+        if command is not None or source_dir is not None or channel:
+            raise ModeltuneError(
+                "--command, --source-dir and --channel go with --sagemaker, --cloudml or --vertex; "
+                "a spec file gives them in its training section"
+            )
+        data = read_spec_file(spec_file)
+        source = spec_file.name
+    else:
+        from modeltune.formats import load_foreign
+
+        ((form, path),) = given.items()
+
+        def previous(job: str) -> dict[str, Any]:
+            from modeltune.store import repository as repo
+
+            return repo.get_tuning_job(open_store(store), job).spec
+
+        imported = load_foreign(form, path, command, source_dir, channel or [], name, previous)
+        if imported.warning:
+            errors.print(f"warning: {imported.warning}", markup=False, highlight=False)
+        data, source = imported.spec.model_dump(mode="json"), path.name
     if name:
         data["name"] = name
     if strategy:
@@ -69,10 +116,17 @@ def run(
     if warm_start_from:
         parents = [p.strip() for p in warm_start_from.split(",") if p.strip()]
         data["warm_start"] = {"type": warm_start_type, "parents": parents}
-    spec = parse_spec(data, spec_file.name)
+    spec = parse_spec(data, source)
     the_store = open_store(store)
     job = service.submit(the_store, spec)
     _start(the_store, job.name, detach)
+
+
+class _MissingSpec(typer.BadParameter):
+    """No spec file and no request file: a usage error, shown with the usage hint like other missing arguments."""
+
+    def format_message(self) -> str:
+        return "Missing argument 'SPEC_FILE' (or give a request file with --sagemaker, --cloudml or --vertex)."
 
 
 def _start(store: Store, name: str, detach: bool) -> None:
@@ -154,16 +208,29 @@ def resume(
     _start(the_store, job, detach)
 
 
-def show_spec(job: JobArgument, store: StoreOption = None) -> None:
-    """Print a tuning job's spec as YAML, ready to edit and pass to 'modeltune run'."""
+def show_spec(
+    job: JobArgument,
+    output_format: Annotated[
+        str, typer.Option("--format", help="native (YAML), sagemaker (request JSON), cloudml or vertex (YAML).")
+    ] = "native",
+    store: StoreOption = None,
+) -> None:
+    """Print a tuning job's spec, ready to edit and pass to 'modeltune run' (or its --sagemaker/--cloudml/--vertex)."""
     import yaml
 
     from modeltune.spec import TuningJobSpec
     from modeltune.store import repository as repo
 
-    stored = repo.get_tuning_job(open_store(store), job).spec
-    spec = TuningJobSpec.model_validate(stored).model_dump(mode="json")
-    sys.stdout.write(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    spec = TuningJobSpec.model_validate(repo.get_tuning_job(open_store(store), job).spec)
+    if output_format == "native":
+        sys.stdout.write(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+        return
+    from modeltune.formats import export_foreign
+
+    text, warning = export_foreign(output_format, spec)
+    if warning:
+        errors.print(f"warning: {warning}", markup=False, highlight=False)
+    sys.stdout.write(text)
 
 
 def delete(

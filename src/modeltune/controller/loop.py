@@ -24,7 +24,15 @@ from modeltune.analytics.progress import Progress
 from modeltune.controller.completion import Completion, check_completion
 from modeltune.controller.mirror import TrainingJobMirror
 from modeltune.controller.warm_start import parent_observations
-from modeltune.core import ExecutorName, Observation, TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.core import (
+    ExecutorName,
+    Observation,
+    TrainingJobCounts,
+    TrainingJobStatus,
+    TuningJobStatus,
+    best_training_job,
+    utcnow,
+)
 from modeltune.errors import ConflictError, ModeltuneError
 from modeltune.executors import Executor
 from modeltune.executors.contract import LOG_FILE
@@ -355,7 +363,9 @@ class Controller:
         if not force and self.jobs.version == self._progress_version and self._last_progress is not None:
             return
         self._progress_version = self.jobs.version
-        progress = Progress.of(self.job, self.spec, list(self.jobs.records.values()))
+        jobs = list(self.jobs.records.values())
+        best = best_training_job(jobs, self.spec.objective.type)
+        progress = Progress.of(self.job, self.spec, TrainingJobCounts.of(jobs), best)
         if force or progress != self._last_progress:
             self._last_progress = progress
             self.on_progress(progress)

@@ -14,7 +14,7 @@ from modeltune import extras
 from modeltune.analytics.progress import Progress
 from modeltune.controller.loop import Controller, running_elsewhere
 from modeltune.controller.warm_start import check_warm_start
-from modeltune.core import ExecutorName, TuningJobStatus
+from modeltune.core import ExecutorName, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, SpecError
 from modeltune.executors import Executor
 from modeltune.executors.contract import resolve_command
@@ -31,6 +31,10 @@ def submit(store: Store, spec: TuningJobSpec) -> TuningJob:
     A missing random seed is drawn now and stored, so a restarted controller
     continues the same search.
     """
+    if spec.executor == ExecutorName.ASK_TELL:
+        raise SpecError(
+            "executor 'ask-tell' is for tuning jobs that modeltune.Optimizer processes fill; use local or workers"
+        )
     resolve_command(spec.training.command, spec.training.source_dir)
     check_warm_start(store, spec)
     if spec.executor == ExecutorName.LOCAL and spec.training.resources is not None:
@@ -90,6 +94,12 @@ def stop(store: Store, name: str) -> TuningJob:
     job = repo.get_tuning_job(store, name)
     if job.terminal:
         raise ConflictError(f"tuning job {name!r} already ended ({job.status}); there is nothing to stop")
+    if TuningJobSpec.model_validate(job.spec).executor == ExecutorName.ASK_TELL:
+        # No controller: the Optimizer processes start nothing more, and evaluations still running may be told.
+        repo.update_tuning_job(
+            store, job.id, status=TuningJobStatus.STOPPED, status_reason="stopped by request", ended_at=utcnow()
+        )
+        return repo.get_tuning_job(store, name)
     job = repo.request_stop(store, name)
     if not controller_alive(job):
         job = Controller(store, name).run()
@@ -107,9 +117,14 @@ def resume(store: Store, name: str, max_jobs: int | None = None) -> TuningJob:
         ConflictError: a controller still runs the job, or the budget is already spent.
     """
     job = repo.get_tuning_job(store, name)
+    spec = TuningJobSpec.model_validate(job.spec)
+    if spec.executor == ExecutorName.ASK_TELL:
+        raise ConflictError(
+            f"tuning job {name!r} is filled by modeltune.Optimizer processes, not a controller; continue it with "
+            f"Optimizer(..., name={name!r}, load_if_exists=True)"
+        )
     if controller_alive(job):
         raise ConflictError(running_elsewhere(job))
-    spec = TuningJobSpec.model_validate(job.spec)
     done = repo.count_training_jobs(store, job.id)
     budget = max_jobs or spec.max_jobs
     if job.terminal and budget <= done:

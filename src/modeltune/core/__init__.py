@@ -3,6 +3,7 @@
 Everything else in modeltune imports these; this package imports nothing of modeltune.
 """
 
+from modeltune.core.counts import TrainingJobCounts
 from modeltune.core.names import EarlyStoppingType, ExecutorName, StrategyName, WarmStartType
 from modeltune.core.objective import ObjectiveType, best_training_job, jobs_not_improving
 from modeltune.core.records import MetricValue, Observation, utcnow
@@ -26,6 +27,7 @@ __all__ = [
     "ObjectiveType",
     "Observation",
     "StrategyName",
+    "TrainingJobCounts",
     "TrainingJobStatus",
     "TuningJobStatus",
     "WarmStartType",

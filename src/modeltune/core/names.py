@@ -16,11 +16,14 @@ class StrategyName(StrEnum):
 
 class ExecutorName(StrEnum):
     """Where a tuning job's training jobs run: processes of the controller's machine, workers that
-    claim them from the store (on any machine that reaches it), or tasks of a Ray cluster."""
+    claim them from the store (on any machine that reaches it), tasks of a Ray cluster, or the
+    ``modeltune.Optimizer`` processes that ask for them and evaluate them in their own code (no controller,
+    no command)."""
 
     LOCAL = "local"
     WORKERS = "workers"
     RAY = "ray"
+    ASK_TELL = "ask-tell"
 
 
 class EarlyStoppingType(StrEnum):

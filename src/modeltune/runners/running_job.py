@@ -17,6 +17,7 @@ from modeltune.executors.contract import failure_file_reason
 from modeltune.metrics.files import HypertuneFileReader, ReportFileReader
 from modeltune.metrics.regex import LogMetricParser
 from modeltune.metrics.report import METRICS_FILE
+from modeltune.metrics.tensorboard import TensorBoardReader
 from modeltune.spec import TuningJobSpec
 from modeltune.store import TrainingJob
 
@@ -54,6 +55,8 @@ class RunningJob:
         self._parser = LogMetricParser(spec.training.metric_definitions, cursor.get("log_counts"))
         self._report = ReportFileReader(folder / METRICS_FILE, cursor.get("report", 0), cursor.get("report_counts"))
         self._hypertune = HypertuneFileReader(folder / "hypertune" / "output.metrics", cursor.get("hypertune", 0.0))
+        tensorboard = spec.training.tensorboard_dir
+        self._tensorboard = TensorBoardReader(folder / tensorboard, cursor.get("tensorboard")) if tensorboard else None
         self.last_objective: float | None = cursor.get("objective")
         # The last objective value when it was not finite: [step, value as text].
         self._nonfinite: list[Any] | None = cursor.get("nonfinite")
@@ -74,7 +77,8 @@ class RunningJob:
 
     def read_files(self) -> list[MetricValue]:
         """Metric values the training code wrote to its metric files since the last call."""
-        return self._track(self._report.read_new() + self._hypertune.read_new())
+        events = self._tensorboard.read_new() if self._tensorboard else []
+        return self._track(self._report.read_new() + self._hypertune.read_new() + events)
 
     @property
     def cursor(self) -> dict[str, Any]:
@@ -85,6 +89,7 @@ class RunningJob:
             "report": self._report.offset,
             "report_counts": self._report.counts,
             "hypertune": self._hypertune.last_timestamp,
+            "tensorboard": self._tensorboard.counts if self._tensorboard else {},
             "objective": self.last_objective,
             "nonfinite": self._nonfinite,
             "ignored": self._ignored,
@@ -154,7 +159,12 @@ class RunningJob:
         metric = self.spec.objective.metric
         regex = next((d.regex for d in self.spec.training.metric_definitions if d.name == metric), None)
         if regex is None:
-            return f"the objective metric {metric!r} was never reported (by modeltune.report or cloudml-hypertune)"
+            sources = "modeltune.report, cloudml-hypertune" + (
+                f" or a TensorBoard event file under {self.spec.training.tensorboard_dir}"
+                if self.spec.training.tensorboard_dir
+                else ""
+            )
+            return f"the objective metric {metric!r} was never reported (by {sources})"
         return (
             f"the objective metric {metric!r} was never emitted: its regex {regex!r} matched no log line "
             "and modeltune.report never reported it"

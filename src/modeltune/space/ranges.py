@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
-Scaling = Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"]
+# ReverseLogarithmic is SageMaker's (dense near 1, inside [0, 1)); MirroredLogarithmic is Cloud ML's and
+# Vertex AI's UNIT_REVERSE_LOG_SCALE: Logarithmic mirrored within [min, max], dense near max, min > 0.
+Scaling = Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic", "MirroredLogarithmic"]
 CategoryValue = str | int | float | bool
 # Numbers in specs: an integer field takes no true/false, 3.0 or "3"; a real one takes integers too.
 WholeNumber = Annotated[int, Strict()]
@@ -67,6 +69,8 @@ class _NumericRange(_RangeBase):
             raise ValueError(f"min ({self.min}) must be less than max ({self.max})")
         if self.scaling == "Logarithmic" and self.min <= 0:
             raise ValueError(f"Logarithmic scaling needs min > 0, got min {self.min}; use Linear or raise min")
+        if self.scaling == "MirroredLogarithmic" and self.min <= 0:
+            raise ValueError(f"MirroredLogarithmic scaling needs min > 0, got min {self.min}; use Linear or raise min")
         if self.scaling == "ReverseLogarithmic" and not (0 <= self.min and self.max < 1):
             raise ValueError(
                 f"ReverseLogarithmic scaling needs 0 <= min and max < 1, got [{self.min}, {self.max}]; use Linear"
@@ -88,6 +92,8 @@ class _NumericRange(_RangeBase):
             return math.log(x)
         if scaling == "ReverseLogarithmic":
             return -math.log(1.0 - x)
+        if scaling == "MirroredLogarithmic":
+            return -math.log(self._mirror - x)
         return x
 
     def _unwarp(self, w: float) -> float:
@@ -96,7 +102,15 @@ class _NumericRange(_RangeBase):
             return math.exp(w)
         if scaling == "ReverseLogarithmic":
             return 1.0 - math.exp(-w)
+        if scaling == "MirroredLogarithmic":
+            return self._mirror - math.exp(-w)
         return w
+
+    @cached_property
+    def _mirror(self) -> float:
+        """The point MirroredLogarithmic reflects about (the span's min + max): its ends map to log(max), log(min)."""
+        lo, hi = self._span()
+        return lo + hi
 
     def _span(self) -> tuple[float, float]:
         """The interval, in this range's own units, that [0, 1] maps onto."""

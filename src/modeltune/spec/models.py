@@ -103,6 +103,8 @@ class TrainingSpec(_Model):
     static_hyperparameters: dict[Name, StaticValue] = Field(default_factory=dict)
     metric_definitions: list[MetricDefinition] = Field(default_factory=list)
     channels: dict[Name, str] = Field(default_factory=dict)
+    # Folder, relative to the training job's folder, whose TensorBoard event files hold metrics by tag.
+    tensorboard_dir: str | None = None
     environment: dict[VariableName, str] = Field(default_factory=dict)
     stop_grace_seconds: RealNumber = Field(default=30.0, ge=0, le=86400)
     # SageMaker's RetryStrategy.MaximumRetryAttempts: runs again after failures that are not the code's fault.
@@ -116,6 +118,16 @@ class TrainingSpec(_Model):
     @classmethod
     def _split_command(cls, command: Any) -> Any:
         return shlex.split(command) if isinstance(command, str) else command
+
+    @field_validator("tensorboard_dir")
+    @classmethod
+    def _check_tensorboard_dir(cls, folder: str | None) -> str | None:
+        if folder is not None and (not folder or folder.startswith("/") or ".." in folder.split("/")):
+            raise ValueError(
+                f"{short(folder)} must be a folder inside the training job's folder, e.g. output/tensorboard "
+                "(the training code finds it as $SM_OUTPUT_DIR/tensorboard)"
+            )
+        return folder
 
     @model_validator(mode="after")
     def _check_metrics(self) -> TrainingSpec:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import InstrumentedAttribute
 
 from modeltune.core import TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.store.schema import TrainingJobRow, TuningJobRow
@@ -98,3 +101,16 @@ class TrainingJob:
         """The record of a table row."""
         values = {f.name: getattr(row, f.name) for f in fields(cls)}
         return cls(**{**values, "status": TrainingJobStatus(row.status)})
+
+    @staticmethod
+    def columns() -> list[InstrumentedAttribute[Any]]:
+        """The table columns of a record, in field order: selected as plain columns, many records read
+        twice as fast as through ORM objects."""
+        return [getattr(TrainingJobRow, f.name) for f in fields(TrainingJob)]
+
+    @classmethod
+    def of_columns(cls, values: Sequence[Any]) -> TrainingJob:
+        """The record of a result row of ``columns()``."""
+        record = cls(*values)
+        object.__setattr__(record, "status", TrainingJobStatus(record.status))
+        return record

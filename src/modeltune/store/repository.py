@@ -85,12 +85,13 @@ def delete_tuning_job(store: Store, job_id: int) -> None:
         session.execute(delete(TuningJobRow).where(TuningJobRow.id == job_id))
 
 
-def count_training_jobs(store: Store, tuning_job_id: int) -> int:
-    """How many training jobs a tuning job has created, retries not counted (they count toward no budget)."""
+def count_training_jobs(store: Store, tuning_job_id: int, retries: bool = False) -> int:
+    """How many training jobs a tuning job has created, retries counted only if ``retries`` (they count
+    toward no budget)."""
+    query = select(func.count()).where(TrainingJobRow.tuning_job_id == tuning_job_id)
+    if not retries:
+        query = query.where(TrainingJobRow.retry_of.is_(None))
     with store.read() as session:
-        query = select(func.count()).where(
-            TrainingJobRow.tuning_job_id == tuning_job_id, TrainingJobRow.retry_of.is_(None)
-        )
         return session.scalar(query) or 0
 
 
@@ -155,11 +156,31 @@ def update_owned_training_job(store: Store, training_job_id: int, owner: str, **
 
 def list_training_jobs(store: Store, tuning_job_id: int) -> list[TrainingJob]:
     """A tuning job's training jobs in creation order."""
+    return page_training_jobs(store, tuning_job_id, "number")
+
+
+def page_training_jobs(
+    store: Store, tuning_job_id: int, order: str, maximize: bool = False, limit: int | None = None, offset: int = 0
+) -> list[TrainingJob]:
+    """A page of a tuning job's training jobs, sorted by the database.
+
+    ``order`` is ``objective`` (best first, jobs without an objective last), ``time`` (started first,
+    never started last) or ``number``; ties go by number.
+    """
+    row = TrainingJobRow
+    keys: list[Any]
+    if order == "objective":
+        keys = [row.final_objective.is_(None), row.final_objective.desc() if maximize else row.final_objective]
+    elif order == "time":
+        keys = [row.started_at.is_(None), func.coalesce(row.started_at, row.created_at)]
+    else:
+        keys = []
+    query = select(*TrainingJob.columns()).where(row.tuning_job_id == tuning_job_id)
+    query = query.order_by(*keys, row.number).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     with store.read() as session:
-        rows = session.scalars(
-            select(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning_job_id).order_by(TrainingJobRow.number)
-        )
-        return [TrainingJob.of(r) for r in rows]
+        return [TrainingJob.of_columns(r) for r in session.execute(query)]
 
 
 def get_training_job_by_id(store: Store, training_job_id: int) -> TrainingJob:
@@ -173,11 +194,18 @@ def get_training_job_by_id(store: Store, training_job_id: int) -> TrainingJob:
 
 def get_training_job(store: Store, tuning_job: TuningJob, name: str) -> TrainingJob:
     """A training job of ``tuning_job`` by its full name or its number."""
-    jobs = list_training_jobs(store, tuning_job.id)
-    for job in jobs:
-        if job.name == name or (name.isdigit() and job.number == int(name)):
-            return job
-    close = difflib.get_close_matches(name, [j.name for j in jobs], n=1)
+    row = TrainingJobRow
+    wanted = row.name == name
+    if name.isdigit():
+        wanted = wanted | (row.number == int(name))
+    with store.read() as session:
+        found = session.execute(
+            select(*TrainingJob.columns()).where(row.tuning_job_id == tuning_job.id, wanted).order_by(row.number)
+        ).first()
+        if found is not None:
+            return TrainingJob.of_columns(found)
+        names = list(session.scalars(select(row.name).where(row.tuning_job_id == tuning_job.id)))
+    close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; 'modeltune training-jobs {tuning_job.name}' lists them"
     raise NotFoundError(f"tuning job {tuning_job.name!r} has no training job {name!r}{hint}")
 
@@ -208,17 +236,19 @@ def record_progress(store: Store, training_job_id: int, values: Sequence[MetricV
         session.execute(update(TrainingJobRow).where(TrainingJobRow.id == training_job_id).values(cursor=cursor))
 
 
-def metric_values(store: Store, training_job_ids: Sequence[int]) -> dict[int, list[MetricValue]]:
-    """Every metric value of the given training jobs, by training job id, in emission order."""
+def metric_values(
+    store: Store, training_job_ids: Sequence[int], name: str | None = None
+) -> dict[int, list[MetricValue]]:
+    """Every metric value (or every one of metric ``name``) of the given training jobs, by training job id,
+    in emission order."""
     result: dict[int, list[MetricValue]] = {tid: [] for tid in training_job_ids}
     if not training_job_ids:
         return result
+    query = select(MetricValueRow).where(MetricValueRow.training_job_id.in_(list(training_job_ids)))
+    if name is not None:
+        query = query.where(MetricValueRow.name == name)
     with store.read() as session:
-        rows = session.scalars(
-            select(MetricValueRow)
-            .where(MetricValueRow.training_job_id.in_(list(training_job_ids)))
-            .order_by(MetricValueRow.id)
-        )
+        rows = session.scalars(query.order_by(MetricValueRow.id))
         for row in rows:
             result[row.training_job_id].append(MetricValue(row.name, row.value, row.step, row.timestamp))
     return result

@@ -65,7 +65,7 @@ def _high(r: Range) -> float:
 
 def _scaling(scaling: Scaling, low: float, high: float) -> Scaling:
     """``scaling`` unless the union's bounds rule it out (then Auto)."""
-    if scaling == "Logarithmic" and low <= 0:
+    if scaling in ("Logarithmic", "MirroredLogarithmic") and low <= 0:
         return "Auto"
     if scaling == "ReverseLogarithmic" and not (0 <= low and high < 1):
         return "Auto"

@@ -16,7 +16,7 @@ import signal
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from modeltune.store import repository as repo
 log = logging.getLogger(__name__)
 # Log text is shipped in pieces of at most this many bytes.
 _LOG_PIECE = 32 * 1024
+# A stop or early-stopping decision recorded in the store reaches the running training job within this.
+_STOP_CHECK_SECONDS = 0.5
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Worker:
         self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.runner = LocalRunner(store, LocalExecutor(die_with_parent=True), owner=self.id)
         self.specs: dict[int, TuningJobSpec] = {}
+        self.folders: dict[int, str] = {}  # tuning job id -> name, the folder of its training jobs here
         self.shipping: dict[str, _Shipping] = {}
         self.stopping = False
         self._stopped: set[int] = set()
@@ -82,14 +85,16 @@ class Worker:
         work.register_worker(self.store, self.id, socket.gethostname(), os.getpid(), self.slots, self.tuning_job)
         log.info("worker %s serves %s with %d slots", self.id, self.tuning_job or "every tuning job", self.slots)
         idle_since = time.monotonic()
-        last_beat = 0.0
+        last_beat = last_stop_check = 0.0
         try:
             while not self.stopping:
                 now = time.monotonic()
                 if now - last_beat >= work.HEARTBEAT_SECONDS:
                     work.heartbeat(self.store, self.id)
-                    self._act_on_stop_requests()
                     last_beat = now
+                if self.runner.active() and now - last_stop_check >= _STOP_CHECK_SECONDS:
+                    self._act_on_stop_requests()
+                    last_stop_check = now
                 self._claim()
                 # With a free slot, look for work often; with none, wait for the running jobs' news.
                 free = len(self.runner.active()) < self.slots
@@ -109,10 +114,9 @@ class Worker:
         for record in work.claim_training_jobs(self.store, self.id, free, self.tuning_job):
             try:
                 spec = self._spec(record)
-                folder = self.store.jobs_folder() / repo.get_tuning_job_by_id(self.store, record.tuning_job_id).name
-                folder = folder / record.name
-                self._own(record, output_dir=str(folder), log_path=str(folder / LOG_FILE))
-                record = repo.get_training_job_by_id(self.store, record.id)
+                folder = self.store.jobs_folder() / self.folders[record.tuning_job_id] / record.name
+                record = replace(record, output_dir=str(folder), log_path=str(folder / LOG_FILE))
+                self._own(record, output_dir=record.output_dir, log_path=record.log_path)
                 started = self.runner.launch(record, spec)
                 self.shipping[record.name] = _Shipping(started)
             except Exception as exc:  # noqa: BLE001 - whatever stops it from starting is its failure reason
@@ -122,7 +126,9 @@ class Worker:
     def _spec(self, record: TrainingJob) -> TuningJobSpec:
         """The tuning job's spec as this machine runs it: its code unpacked here, its channels checked."""
         if record.tuning_job_id not in self.specs:
-            spec = TuningJobSpec.model_validate(repo.get_tuning_job_by_id(self.store, record.tuning_job_id).spec)
+            tuning_job = repo.get_tuning_job_by_id(self.store, record.tuning_job_id)
+            self.folders[record.tuning_job_id] = tuning_job.name
+            spec = TuningJobSpec.model_validate(tuning_job.spec)
             code = fetch_code(self.store, record.tuning_job_id, self.store.home / "code")
             if code is not None:
                 training = spec.training.model_copy(update={"source_dir": str(code)})
