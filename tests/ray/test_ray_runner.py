@@ -106,6 +106,27 @@ def test_a_stop_reaches_the_remote_process_and_it_ends_stopped(home: Path, clust
     assert ended[0].status == "Stopped"
 
 
+def test_early_stopping_stops_a_training_job_on_its_node(home: Path, cluster: RayCluster) -> None:
+    store = Store()
+    spec = toy_spec(
+        "early",
+        mode="epochs",
+        executor="ray",
+        ray_address=cluster.address,
+        early_stopping={"type": "Auto", "min_steps": 1, "min_peers": 1},
+        limits={"max_jobs": 6, "max_parallel_jobs": 1},
+    )
+    spec["training"]["static_hyperparameters"] = {"mode": "epochs", "epochs": 6, "seconds": 0.4}
+    run_to_end(store, spec)
+    records = training_jobs(store, "early")
+    stopped = [r for r in records if r.status == "Stopped"]
+    assert stopped, [(r.status, r.status_reason) for r in records]
+    for record in stopped:
+        assert record.stop_reason is not None and "median" in record.stop_reason
+        assert log_of(record).count("loss: ") < 6  # it ended before its last epoch
+    assert any(r.status == "Completed" and log_of(r).count("loss: ") == 6 for r in records)
+
+
 def test_an_impossible_request_ends_with_its_reason(home: Path, cluster: RayCluster) -> None:
     store = Store()
     job = run_to_end(store, ray_spec("greedy", cluster, {"cpus": 1, "gpus": 4}))
