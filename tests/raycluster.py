@@ -1,4 +1,4 @@
-"""A real Ray cluster on 127.0.0.1 for tests and benchmarks: a head and more nodes, each a `ray start --block`
+"""A real Ray cluster on loopback for tests and benchmarks: a head and more nodes, each a `ray start --block`
 process this code starts in a process group of its own and stops by killing that group (never `ray stop`)."""
 
 from __future__ import annotations
@@ -18,6 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RAY = str(Path(sys.executable).parent / "ray")
+# Ray replaces 127.0.0.1 (and localhost) with the machine's network address, but leaves the rest of the
+# loopback range alone: the head and this process, its driver, use 127.0.0.2, each other node its own.
+HEAD_IP = "127.0.0.2"
+# Ray turns on token authentication for a head that is not on 127.0.0.1; this cluster is reachable from
+# this machine only, so its nodes and drivers (this process) go without (read when ray is imported).
+os.environ["RAY_AUTH_MODE"] = "disabled"
+# What `ray start` prints once its node runs.
+STARTED = "Ray runtime started"
 # Nodes are declared dead after 3 missed checks 0.5 s apart, so a killed node shows within seconds.
 _HEALTH = {"health_check_period_ms": 500, "health_check_failure_threshold": 3, "health_check_initial_delay_ms": 1000}
 
@@ -43,10 +51,11 @@ class RayCluster:
         self.nodes[name] = _start(
             [RAY, "start", "--address", self.address, f"--num-cpus={cpus}", "--num-gpus=0", "--block"]
             + ([f"--resources={json.dumps(resources)}"] if resources else [])
-            + ["--node-ip-address=127.0.0.1", "--disable-usage-stats"],
+            + [f"--node-ip-address=127.0.0.{3 + len(self.nodes)}", "--disable-usage-stats"],
             self.temp_dir / f"{name}.log",
         )
-        self._wait(lambda: self._alive() > before, f"node {name}")
+        log = self.temp_dir / f"{name}.log"
+        self._wait(lambda: STARTED in log.read_text(errors="replace") and self._alive() > before, f"node {name}")
 
     def kill_node(self, name: str) -> None:
         """SIGKILL every process of the node ``name`` (its raylet, workers and the tasks they run)."""
@@ -59,7 +68,7 @@ class RayCluster:
 
         if not ray.is_initialized():
             try:
-                ray.init(address=self.address, logging_level="ERROR", log_to_driver=False)
+                ray.init(address=self.address, _node_ip_address=HEAD_IP, logging_level="ERROR", log_to_driver=False)
             except ConnectionError:
                 return 0
         return sum(1 for node in ray.nodes() if node["Alive"])
@@ -101,21 +110,24 @@ def _start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
 
 @contextmanager
 def ray_cluster(head_cpus: int = 2) -> Iterator[RayCluster]:
-    """A head node with ``head_cpus`` CPUs on 127.0.0.1 (nodes added with ``add_node``), this process connected
+    """A head node with ``head_cpus`` CPUs on loopback (nodes added with ``add_node``), this process connected
     to it as a driver; stopped after."""
     temp_dir = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
     port = free_port()
-    cluster = RayCluster(f"127.0.0.1:{port}", temp_dir)
+    cluster = RayCluster(f"{HEAD_IP}:{port}", temp_dir)
     try:
         cluster.nodes["head"] = _start(
             [RAY, "start", "--head", f"--port={port}", f"--num-cpus={head_cpus}", "--num-gpus=0", "--block"]
-            + ["--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats"]
+            + [f"--node-ip-address={HEAD_IP}", "--include-dashboard=false", "--disable-usage-stats"]
             + [f"--temp-dir={temp_dir}", f"--system-config={json.dumps(_HEALTH)}"]
             + [f"--ray-client-server-port={free_port()}", f"--dashboard-agent-listen-port={free_port()}"],
             temp_dir / "head.log",
         )
+        # Connect only once the head says it runs: a driver that connects earlier may be refused for good.
+        cluster._wait(lambda: STARTED in (temp_dir / "head.log").read_text(errors="replace"), "the head")
         cluster._wait(lambda: cluster._alive() >= 1, "the head")
         yield cluster
     finally:
         cluster.stop()
-        shutil.rmtree(temp_dir, ignore_errors=True)
+        if os.environ.get("KEEP_RAY_LOGS") is None:
+            shutil.rmtree(temp_dir, ignore_errors=True)

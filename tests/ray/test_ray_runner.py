@@ -1,4 +1,4 @@
-"""Training jobs on a real Ray cluster (a head with 2 CPUs and a node with a custom resource, on 127.0.0.1).
+"""Training jobs on a real Ray cluster (a head with 2 CPUs and a node with a custom resource, on loopback).
 
 The tests share one cluster and run in file order; the last one kills the extra node.
 """
@@ -48,6 +48,23 @@ def ray_spec(name: str, cluster: RayCluster, resources: Any, seconds: float = 0.
     return spec
 
 
+def start_in_thread(store: Store, spec: dict[str, Any]) -> tuple[threading.Thread, list[Any]]:
+    """Submit ``spec`` and run its controller in a thread; the list receives the ended tuning job."""
+    job = service.submit(store, parse_spec(spec))
+    ended: list[Any] = []
+    thread = threading.Thread(target=lambda: ended.append(Controller(store, job.name).run()))
+    thread.start()
+    return thread, ended
+
+
+def wait_for_line(store: Store, name: str, text: str) -> None:
+    """Wait until a training job of ``name`` has ``text`` in its log (streamed back from its node)."""
+    deadline = time.monotonic() + 90
+    while not any(Path(r.log_path).exists() and text in log_of(r) for r in training_jobs(store, name)):
+        assert time.monotonic() < deadline, f"no training job of {name} printed {text!r}"
+        time.sleep(0.1)
+
+
 def training_jobs(store: Store, name: str) -> list[TrainingJob]:
     return repo.list_training_jobs(store, repo.get_tuning_job(store, name).id)
 
@@ -73,15 +90,41 @@ def test_training_jobs_run_where_their_resources_are(home: Path, cluster: RayClu
 
 def test_a_stop_reaches_the_remote_process_and_it_ends_stopped(home: Path, cluster: RayCluster) -> None:
     store = Store()
-    spec = ray_spec("stopped", cluster, {"cpus": 1}, seconds=60, max_runtime_per_training_job=2)
-    started = time.monotonic()
-    run_to_end(store, {**spec, "limits": {**spec["limits"], "max_jobs": 1, "max_parallel_jobs": 1}})
+    thread, ended = start_in_thread(
+        store, ray_spec("stopped", cluster, {"cpus": 1}, seconds=60, max_jobs=1, max_parallel_jobs=1)
+    )
+    wait_for_line(store, "stopped", "loss: 0.5")
+    asked = time.monotonic()
+    repo.request_stop(store, "stopped")  # what 'modeltune stop' does
+    thread.join(60)
+    assert time.monotonic() - asked < 5 + 10  # the grace period, and then some on a busy machine; not 60 s
     (record,) = training_jobs(store, "stopped")
-    assert record.status == "Stopped" and record.status_reason.startswith("MaxRuntimeExceeded")
+    assert record.status == "Stopped" and record.status_reason == "stopped by request"
     assert record.final_objective == 0.5  # the value streamed while it ran
     assert "got SIGTERM, saving checkpoint" in log_of(record)
     assert (Path(record.output_dir) / "model" / "checkpoint").read_text() == "saved at SIGTERM"
-    assert time.monotonic() - started < 40  # not the script's 60 s
+    assert ended[0].status == "Stopped"
+
+
+def test_early_stopping_stops_a_training_job_on_its_node(home: Path, cluster: RayCluster) -> None:
+    store = Store()
+    spec = toy_spec(
+        "early",
+        mode="epochs",
+        executor="ray",
+        ray_address=cluster.address,
+        early_stopping={"type": "Auto", "min_steps": 1, "min_peers": 1},
+        limits={"max_jobs": 6, "max_parallel_jobs": 1},
+    )
+    spec["training"]["static_hyperparameters"] = {"mode": "epochs", "epochs": 6, "seconds": 0.4}
+    run_to_end(store, spec)
+    records = training_jobs(store, "early")
+    stopped = [r for r in records if r.status == "Stopped"]
+    assert stopped, [(r.status, r.status_reason) for r in records]
+    for record in stopped:
+        assert record.stop_reason is not None and "median" in record.stop_reason
+        assert log_of(record).count("loss: ") < 6  # it ended before its last epoch
+    assert any(r.status == "Completed" and log_of(r).count("loss: ") == 6 for r in records)
 
 
 def test_an_impossible_request_ends_with_its_reason(home: Path, cluster: RayCluster) -> None:
@@ -116,17 +159,11 @@ def test_a_lost_node_fails_its_training_job_and_the_tuning_job_goes_on(home: Pat
     spec = ray_spec(
         "lost", cluster, {"cpus": 1, "custom": {"special": 1}}, seconds=120, max_jobs=2, max_parallel_jobs=1
     )
-    job = service.submit(store, parse_spec(spec))
-    ended: list[Any] = []
-    controller = threading.Thread(target=lambda: ended.append(Controller(store, job.name).run()))
-    controller.start()
-    deadline = time.monotonic() + 60
-    while not any("loss: 0.5" in log_of(r) for r in training_jobs(store, "lost") if Path(r.log_path).exists()):
-        assert time.monotonic() < deadline, "the training job never started"
-        time.sleep(0.2)
+    thread, ended = start_in_thread(store, spec)
+    wait_for_line(store, "lost", "loss: 0.5")
     cluster.kill_node("special")
-    controller.join(120)
-    assert not controller.is_alive()
+    thread.join(120)
+    assert not thread.is_alive()
     first, second = training_jobs(store, "lost")
     assert first.status == "Failed" and first.status_reason.startswith("node lost"), first.status_reason
     assert first.retryable

@@ -30,7 +30,9 @@ class LocalRunner(Runner):
     """Runs training jobs through an executor (local processes by default) and records what they report.
 
     When the spec has ``training.resources``, a training job starts only once its CPUs, GPUs and
-    memory are free on this machine (it waits Pending until then), and it gets its own GPUs.
+    memory are free on this machine (it waits Pending until then), and it gets its own GPUs. The
+    model folder of a training job that ends Completed or Stopped is packed and kept in its artifact
+    location (``training.output_path``, by default the training job's own ``output/`` folder).
 
     Args:
         store: where the records are.
@@ -38,8 +40,6 @@ class LocalRunner(Runner):
         owner: a worker's id: its writes then apply only while it still owns the training job, so a
             worker taken for lost cannot overwrite what happened since.
         machine: what the training jobs may use together (this machine, by default).
-        keep_models: pack each ended training job's model folder and keep it in the artifact location
-            (``training.output_path``, by default beside the training job's folder).
     """
 
     def __init__(
@@ -48,14 +48,12 @@ class LocalRunner(Runner):
         executor: Executor | None = None,
         owner: str | None = None,
         machine: Machine | None = None,
-        keep_models: bool = True,
     ):
         self.store = store
         self.executor = executor or LocalExecutor()
         self.owner = owner
         self.monitors: dict[str, RunningJob] = {}
         self._machine = machine
-        self.keep_models = keep_models
         self._pool: ResourcePool | None = None
         self.waiting: dict[str, RunningJob] = {}  # launched, waiting for resources, in launch order
         self._changed: list[TrainingJob] = []  # changes to report at the next poll
@@ -186,7 +184,7 @@ class LocalRunner(Runner):
             self._pool.release(monitor.name)
         outcome = monitor.outcome(event.exit_code, event.error)
         reason, uri = outcome.reason, None
-        if outcome.status in KEPT_MODELS and self.keep_models:
+        if outcome.status in KEPT_MODELS:
             try:
                 uri = keep_model(Path(monitor.record.output_dir), artifact_location(monitor), monitor.name)
             except ArtifactError as exc:

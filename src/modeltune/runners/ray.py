@@ -29,6 +29,10 @@ from modeltune.spec.models import Resources
 from modeltune.store import Store, TrainingJob
 
 NODE_LOST = "node lost"
+# How often the nodes of running training jobs are checked (Ray may not end a task whose node died).
+_NODE_CHECK_SECONDS = 1.0
+# How often the streams of running training jobs are looked at while poll() waits.
+_WAIT_SECONDS = 0.01
 
 
 def import_ray() -> Any:
@@ -65,6 +69,17 @@ def _describe(amounts: dict[str, float]) -> str:
     return ", ".join(one(name, amount) for name, amount in sorted(amounts.items())) or "nothing"
 
 
+def _unmet(needs: dict[str, float], nodes: list[dict[str, float]]) -> str | None:
+    """Why none of ``nodes`` (their total resources) has ``needs``, or None when one has."""
+    if any(all(offer.get(name, 0) >= amount for name, amount in needs.items()) for offer in nodes):
+        return None
+    offers = "; ".join(_describe({k: v for k, v in o.items() if not k.startswith("node:")}) for o in nodes)
+    return (
+        f"no node of the Ray cluster has {_describe(needs)} for one training job (its nodes have: {offers}); "
+        "ask for less in training.resources or add a node that has it"
+    )
+
+
 @dataclass
 class _Remote:
     """A training job running as a Ray task: its generator, and how far its log mirror has been reported."""
@@ -72,7 +87,9 @@ class _Remote:
     files: JobFiles
     generator: Any
     offset: int
+    needs: dict[str, float]
     started: bool = False
+    node: str | None = None  # the Ray node it runs on, once it started
     ended: ExecutorEvent | None = None
     lines: list[ExecutorEvent] = field(default_factory=list)
 
@@ -91,6 +108,7 @@ class RayExecutor(Executor):
         self._plans: dict[str, Resources | None] = {}
         self._board: Any = None
         self._task: Any = None
+        self._last_node_check = 0.0
 
     def _connect(self) -> Any:
         ray = import_ray()
@@ -110,15 +128,7 @@ class RayExecutor(Executor):
     def why_not(self, resources: Resources | None) -> str | None:
         """Why no node of the cluster could ever run a training job with ``resources``, or None."""
         ray = self._connect()
-        needs = _needs(resources)
-        nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
-        if any(all(offer.get(name, 0) >= amount for name, amount in needs.items()) for offer in nodes):
-            return None
-        offers = "; ".join(_describe({k: v for k, v in o.items() if not k.startswith("node:")}) for o in nodes)
-        return (
-            f"no node of the Ray cluster has {_describe(needs)} for one training job (its nodes have: {offers}); "
-            "ask for less in training.resources or add a node that has it"
-        )
+        return _unmet(_needs(resources), [node["Resources"] for node in ray.nodes() if node.get("Alive")])
 
     def plan(self, name: str, resources: Resources | None) -> None:
         """The resources of the training job ``name``, launched next."""
@@ -126,10 +136,10 @@ class RayExecutor(Executor):
 
     def launch(self, request: LaunchRequest) -> int | None:
         self._connect()
-        options = ray_options(self._plans.pop(request.name, None))
-        generator = self._task.options(**options).remote(relocatable(request), self._board)
+        resources = self._plans.pop(request.name, None)
+        generator = self._task.options(**ray_options(resources)).remote(relocatable(request), self._board)
         offset = request.files.log_path.stat().st_size if request.files.log_path.exists() else 0
-        self._jobs[request.name] = _Remote(request.files, generator, offset)
+        self._jobs[request.name] = _Remote(request.files, generator, offset, _needs(resources))
         return None
 
     def attach(self, files: JobFiles, offset: int) -> bool:
@@ -142,15 +152,36 @@ class RayExecutor(Executor):
         ray = self._connect()
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
+            # Jobs of dead nodes first: ray.wait on the stream of a task whose node died can block for good.
+            events = self._lost(ray)
             generators = [job.generator for job in self._jobs.values()]
-            ready, _ = ray.wait(generators, num_returns=len(generators), timeout=0)
-            if not ready:
-                ready, _ = ray.wait(generators, num_returns=1, timeout=max(0.0, deadline - time.monotonic()))
-            events: list[ExecutorEvent] = []
+            ready, _ = ray.wait(generators, num_returns=len(generators), timeout=0) if generators else ([], [])
             for job in [j for j in list(self._jobs.values()) if j.generator in ready]:
                 events += self._take(ray, job)
-            if events or time.monotonic() >= deadline:
+            if events or time.monotonic() >= deadline or not self._jobs:
                 return events
+            time.sleep(min(_WAIT_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    def _lost(self, ray: Any) -> list[ExecutorEvent]:
+        """Exit events of the training jobs whose node the cluster no longer has (checked now and then)."""
+        if time.monotonic() - self._last_node_check < _NODE_CHECK_SECONDS:
+            return []
+        self._last_node_check = time.monotonic()
+        nodes = [node for node in ray.nodes() if node.get("Alive")]
+        alive = {node["NodeID"] for node in nodes}
+        events: list[ExecutorEvent] = []
+        for job in list(self._jobs.values()):
+            if job.node is not None and job.node not in alive:
+                error: str | None = f"{NODE_LOST}: the Ray node {job.node} that ran it died"
+            elif job.node is None:  # waiting for room: the node it fits on may be gone since its launch
+                unmet = _unmet(job.needs, [node["Resources"] for node in nodes])
+                error = f"could not start: {unmet}" if unmet else None
+            else:
+                error = None
+            if error is not None:
+                ray.cancel(job.generator, force=True)
+                events += self._mirror(job, {"exit": {"exit_code": None, "error": error}})
+        return events
 
     def _take(self, ray: Any, job: _Remote) -> list[ExecutorEvent]:
         """The events of the next chunk ``job`` streamed (its exit when the task failed or ended)."""
@@ -166,6 +197,7 @@ class RayExecutor(Executor):
             text = str(exc).strip().splitlines()
             chunk = {"exit": {"exit_code": None, "error": f"the Ray task failed: {text[-1] if text else exc}"}}
         job.started = True
+        job.node = chunk.get("node", job.node)
         return self._mirror(job, chunk)
 
     def _mirror(self, job: _Remote, chunk: dict[str, Any]) -> list[ExecutorEvent]:

@@ -130,7 +130,7 @@ def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
     import ray
 
     folder = Path(tempfile.gettempdir()) / "modeltune-ray" / f"{job['name']}-{uuid.uuid4().hex[:8]}"
-    yield {"host": socket.gethostname()}
+    yield {"host": socket.gethostname(), "node": ray.get_runtime_context().get_node_id()}
     executor = LocalExecutor(die_with_parent=True)
     try:
         if not Path(job["cwd"]).is_dir():

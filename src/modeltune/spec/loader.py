@@ -92,7 +92,8 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
 
 
 def resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make ``training.source_dir`` and the channel paths absolute, relative to ``base`` (the spec's folder)."""
+    """Make ``training.source_dir``, the channel paths and an ``output_path`` folder absolute, relative to
+    ``base`` (the spec's folder)."""
     training = data.get("training")
     if not isinstance(training, dict):
         return data
@@ -102,6 +103,9 @@ def resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     channels = training.get("channels")
     if isinstance(channels, dict):
         training["channels"] = {k: str((base / str(v)).resolve()) for k, v in channels.items()}
+    output_path = training.get("output_path")
+    if isinstance(output_path, str) and output_path and "://" not in output_path:  # a folder, not a URL
+        training["output_path"] = str((base / output_path).resolve())
     return {**data, "training": training}
 
 

@@ -1,0 +1,1 @@
+"""Ray executor and model-artifact benchmark."""
