@@ -18,6 +18,7 @@ def on_term(_signum, _frame):
 
 signal.signal(signal.SIGTERM, on_term)
 print(f"node: {os.environ['MODELTUNE_RAY_NODE_ID']} gpus: {os.environ['SM_NUM_GPUS']}", flush=True)
+print(f"code: {Path(__file__).resolve().parent} cwd: {Path.cwd()}", flush=True)
 print("loss: 0.5", flush=True)
 (model / "model.txt").write_text(os.environ["MODELTUNE_RAY_NODE_ID"])
 deadline = time.time() + seconds

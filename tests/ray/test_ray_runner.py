@@ -81,6 +81,9 @@ def test_training_jobs_run_where_their_resources_are(home: Path, cluster: RayClu
     for record in training_jobs(store, "on-special"):
         assert record.status == "Completed" and record.final_objective == 0.5, record.status_reason
         assert f"node: {special} gpus: 0" in log_of(record)  # the log streamed back into the folder here
+        # The code came through Ray's object store (source_dir need not exist on the node) and ran from there.
+        code = log_of(record).split("code: ")[1].split()[0]
+        assert code != str(SCRIPT.parent) and f"cwd: {code}" in log_of(record)
         assert (Path(record.output_dir) / "model" / "model.txt").read_text() == special  # and the model
         assert record.artifact_uri == str(Path(record.output_dir) / "output" / "model.tar.gz")
     for record in training_jobs(store, "two-cpus"):

@@ -1,5 +1,6 @@
-"""A tuning job's ``source_dir`` travels through the store: packed when the job starts (as SageMaker
-uploads ``source_dir``), unpacked once per machine by the workers that run its training jobs."""
+"""A tuning job's ``source_dir`` travels to other machines: packed when the job starts (as SageMaker
+uploads ``source_dir``) and unpacked once per machine, by the workers through the store and by Ray tasks
+through Ray's object store."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ def fetch_code(store: Store, tuning_job_id: int, cache: Path) -> Path | None:
     data = work.code_package(store, tuning_job_id)
     if data is None:
         return None
+    return unpack(data, digest, cache)
+
+
+def unpack(data: bytes, digest: str, cache: Path) -> Path:
+    """Packed code unpacked in ``cache/digest`` (once: a folder already there is the same code)."""
+    folder = cache / digest
+    if folder.is_dir():
+        return folder
     partial = cache / f".{digest}.{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)

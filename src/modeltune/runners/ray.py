@@ -10,10 +10,12 @@ Ray tasks end with the controller that owns them: a resumed tuning job does not 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from modeltune import extras
@@ -21,6 +23,7 @@ from modeltune.core import utcnow
 from modeltune.errors import ModeltuneError
 from modeltune.executors import Executor, ExecutorEvent, JobFiles, LaunchRequest
 from modeltune.metrics.report import METRICS_FILE
+from modeltune.runners.code import pack
 from modeltune.runners.local import LocalRunner
 from modeltune.runners.ray_task import FAILURE_FILE, HYPERTUNE_FILE, StopBoard, relocatable, run_on_node, unpack_bytes
 from modeltune.runners.running_job import RunningJob
@@ -109,6 +112,7 @@ class RayExecutor(Executor):
         self._board: Any = None
         self._task: Any = None
         self._last_node_check = 0.0
+        self._code: dict[Path, dict[str, Any]] = {}
 
     def _connect(self) -> Any:
         ray = import_ray()
@@ -137,10 +141,20 @@ class RayExecutor(Executor):
     def launch(self, request: LaunchRequest) -> int | None:
         self._connect()
         resources = self._plans.pop(request.name, None)
-        generator = self._task.options(**ray_options(resources)).remote(relocatable(request), self._board)
+        job = {**relocatable(request), "code": self._shipped(request.cwd)}
+        generator = self._task.options(**ray_options(resources)).remote(job, self._board)
         offset = request.files.log_path.stat().st_size if request.files.log_path.exists() else 0
         self._jobs[request.name] = _Remote(request.files, generator, offset, _needs(resources))
         return None
+
+    def _shipped(self, source_dir: Path) -> dict[str, Any]:
+        """``source_dir`` as it travels to the nodes: packed once, put in Ray's object store, with its digest
+        (a node unpacks it once and runs the training job there, as SageMaker does with source_dir)."""
+        if source_dir not in self._code:
+            data = pack(source_dir)
+            ray = import_ray()
+            self._code[source_dir] = {"digest": hashlib.sha256(data).hexdigest(), "data": ray.put(data)}
+        return self._code[source_dir]
 
     def attach(self, files: JobFiles, offset: int) -> bool:
         return False  # a task ends with the controller (its owner) that started it

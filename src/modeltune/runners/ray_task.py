@@ -25,6 +25,7 @@ from modeltune.artifacts import pack_model
 from modeltune.executors import JobFiles, LaunchRequest, LocalExecutor
 from modeltune.executors.contract import LOG_FILE
 from modeltune.metrics.report import METRICS_FILE
+from modeltune.runners.code import unpack
 
 # How often a running task asks whether its training job should stop (part of the stop latency).
 _STOP_CHECK_SECONDS = 0.2
@@ -34,6 +35,8 @@ HYPERTUNE_FILE = Path("hypertune") / "output.metrics"
 FAILURE_FILE = Path("output") / "failure"
 # Tells a training job which Ray node runs it.
 NODE_VARIABLE = "MODELTUNE_RAY_NODE_ID"
+# Where a node keeps the training code it received, one folder per digest.
+_CODE_CACHE = Path(tempfile.gettempdir()) / "modeltune-ray" / "code"
 
 
 class StopBoard:
@@ -68,9 +71,10 @@ def relocatable(request: LaunchRequest) -> dict[str, Any]:
     }
 
 
-def _place(job: dict[str, Any], folder: Path) -> LaunchRequest:
-    """Lay out the job's folder on this node and the request that runs it there."""
-    root = job["root"]
+def _place(job: dict[str, Any], folder: Path, code: Path) -> LaunchRequest:
+    """Lay out the job's folder on this node and the request that runs it there, in ``code`` (its
+    source_dir as unpacked here)."""
+    root, source_dir = job["root"], job["cwd"]
     for sub in ("input/config", "input/data", "model", "output/data", "output/intermediate", "hypertune"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     for name, text in job["config"].items():
@@ -79,16 +83,14 @@ def _place(job: dict[str, Any], folder: Path) -> LaunchRequest:
         (folder / "input" / "data" / name).symlink_to(target, target_is_directory=True)
 
     def here(text: str) -> str:
-        return text.replace(root, str(folder))
+        return text.replace(root, str(folder)).replace(source_dir, str(code))
 
     env = {key: here(value) for key, value in job["env"].items()}
     import ray
 
     env["SM_NUM_GPUS"] = str(len(ray.get_gpu_ids()))
     env[NODE_VARIABLE] = ray.get_runtime_context().get_node_id()
-    return LaunchRequest(
-        JobFiles(job["name"], folder / LOG_FILE, folder), [here(a) for a in job["argv"]], Path(job["cwd"]), env
-    )
+    return LaunchRequest(JobFiles(job["name"], folder / LOG_FILE, folder), [here(a) for a in job["argv"]], code, env)
 
 
 class _Output:
@@ -133,14 +135,11 @@ def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
     yield {"host": socket.gethostname(), "node": ray.get_runtime_context().get_node_id()}
     executor = LocalExecutor(die_with_parent=True)
     try:
-        if not Path(job["cwd"]).is_dir():
-            error = f"could not start: source_dir {job['cwd']!r} does not exist on the Ray node {socket.gethostname()}"
-            yield {"exit": {"exit_code": None, "error": error, "ended_at": time.time()}}
-            return
         if ray.get(board.asked.remote(job["name"])) is not None:
             yield {"exit": {"exit_code": None, "error": "stopped before it started", "ended_at": time.time()}}
             return
-        executor.launch(_place(job, folder))
+        code = unpack(ray.get(job["code"]["data"]), job["code"]["digest"], _CODE_CACHE)
+        executor.launch(_place(job, folder, code))
         output = _Output(folder)
         stopping, last_check = False, time.monotonic()
         while True:
