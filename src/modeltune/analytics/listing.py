@@ -103,3 +103,17 @@ def training_job_list(
     curves = repo.metric_values(store, [j.id for j in jobs], spec.objective.metric)
     total = len(jobs) if limit is None and offset == 0 else repo.count_training_jobs(store, tuning_job.id, retries=True)
     return TrainingJobList(spec, jobs, curves, total)
+
+
+def named_or_best(store: Store, name: str, training_job: str | None) -> TrainingJob | None:
+    """Training job ``training_job`` (a name or number) of tuning job ``name``, or when it is None the
+    tuning job's best training job (None while no training job has an objective value).
+
+    Raises:
+        NotFoundError: no such tuning job or training job.
+    """
+    tuning_job = repo.get_tuning_job(store, name)
+    if training_job is not None:
+        return repo.get_training_job(store, tuning_job, training_job)
+    objective = TuningJobSpec.model_validate(tuning_job.spec).objective.type
+    return aggregates.best_training_job(store, tuning_job.id, objective)

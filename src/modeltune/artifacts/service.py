@@ -33,19 +33,13 @@ def fetch_training_job_model(store: Store, job: str, training_job: str | None, f
         NotFoundError: no such tuning job or training job.
         ArtifactError: the training job kept no model artifact, or it cannot be fetched.
     """
-    from modeltune.analytics import describe_tuning_job
-    from modeltune.store import repository as repo
+    from modeltune.analytics.listing import named_or_best
 
-    tuning_job = repo.get_tuning_job(store, job)
-    if training_job is None:
-        best = describe_tuning_job(store, job)["BestTrainingJob"]
-        if best is None:
-            raise ArtifactError(
-                f"tuning job {job!r} has no training job with an objective value yet; wait for one, or name a "
-                "training job"
-            )
-        training_job = str(best["TrainingJobName"])
-    record = repo.get_training_job(store, tuning_job, training_job)
+    record = named_or_best(store, job, training_job)
+    if record is None:
+        raise ArtifactError(
+            f"tuning job {job!r} has no training job with an objective value yet; wait for one, or name a training job"
+        )
     if not record.artifact_uri:
         why = f": {record.status_reason}" if record.status_reason else ""
         raise ArtifactError(f"training job {record.name!r} ({record.status}) kept no model artifact{why}")

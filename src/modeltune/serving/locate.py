@@ -39,27 +39,23 @@ def locate_training_job(
         NotFoundError: no such tuning job or training job.
         ServingError: no training job with an objective yet, no saved model, or no inference script.
     """
-    from modeltune.analytics import describe_tuning_job
+    from modeltune.analytics.listing import named_or_best
     from modeltune.spec import TuningJobSpec
     from modeltune.store import repository as repo
 
-    tuning_job = repo.get_tuning_job(store, job)
-    if training_job is None:
-        best = describe_tuning_job(store, job)["BestTrainingJob"]
-        if best is None:
-            raise ServingError(
-                f"tuning job {job!r} has no training job with an objective value yet; wait for one, "
-                "or name a training job with --training-job"
-            )
-        training_job = str(best["TrainingJobName"])
-    record = repo.get_training_job(store, tuning_job, training_job)
+    record = named_or_best(store, job, training_job)
+    if record is None:
+        raise ServingError(
+            f"tuning job {job!r} has no training job with an objective value yet; wait for one, "
+            "or name a training job with --training-job"
+        )
     model_dir = Path(record.output_dir) / "model"
     if not model_dir.is_dir() or not any(model_dir.iterdir()):
         raise ServingError(
             f"training job {record.name!r} ({record.status}) saved no model in {str(model_dir)!r}; its training "
             "script must write the model to SM_MODEL_DIR, or name another one with --training-job"
         )
-    training = TuningJobSpec.model_validate(tuning_job.spec).training
+    training = TuningJobSpec.model_validate(repo.get_tuning_job_by_id(store, record.tuning_job_id).spec).training
     source_dir = Path(training.source_dir)
     if entry_point is not None:
         script = _find(entry_point, [Path.cwd(), source_dir])
