@@ -123,20 +123,8 @@ def _hyperparameter_spec(fields: Fields, name: str, previous: PreviousJob) -> di
     spec["ranges"] = {_param_name(p): _param(p) for p in params} if params else base["ranges"]
     algorithm = fields.choice("algorithm", ALGORITHMS)
     spec["strategy"] = algorithm or (base.get("strategy") if not params else None) or StrategyName.BAYESIAN.value
-    max_failed = fields.integer("maxFailedTrials")
-    spec["limits"] = {
-        "max_jobs": fields.integer("maxTrials") or 1,
-        "max_parallel_jobs": fields.integer("maxParallelTrials") or 1,
-        **({"max_failed_jobs": max_failed} if max_failed else {}),
-    }
-    reading.origins.update(
-        {
-            "limits.max_jobs": fields.at("maxTrials"),
-            "limits.max_parallel_jobs": fields.at("maxParallelTrials"),
-            "limits.max_failed_jobs": fields.at("maxFailedTrials"),
-            "strategy": fields.at("algorithm"),
-        }
-    )
+    spec["limits"] = fields.trial_limits("maxTrials", "maxParallelTrials", "maxFailedTrials")
+    reading.origins["strategy"] = fields.at("algorithm")
     early = fields.boolean("enableTrialEarlyStopping")
     spec["early_stopping"] = EarlyStoppingType.AUTO.value if early else EarlyStoppingType.OFF.value
     reading.origins["early_stopping"] = fields.at("enableTrialEarlyStopping")

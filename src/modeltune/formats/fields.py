@@ -211,6 +211,23 @@ class Fields:
             result[str(name)] = value
         return result
 
+    def trial_limits(self, trials: str, parallel: str, failed: str) -> dict[str, int]:
+        """The spec's ``limits`` from Google's trial counts (the total, at once, failures allowed), each
+        recorded as the origin of its limit; a missing count is 1 (failures: no limit)."""
+        max_failed = self.integer(failed)
+        self.reading.origins.update(
+            {
+                "limits.max_jobs": self.at(trials),
+                "limits.max_parallel_jobs": self.at(parallel),
+                "limits.max_failed_jobs": self.at(failed),
+            }
+        )
+        return {
+            "max_jobs": self.integer(trials) or 1,
+            "max_parallel_jobs": self.integer(parallel) or 1,
+            **({"max_failed_jobs": max_failed} if max_failed else {}),
+        }
+
     def unused(self, *keys: str) -> None:
         """Fields with no local meaning: those present are listed in the import's warning."""
         for key in keys:

@@ -51,19 +51,7 @@ def import_job(data: Any, source: str, local: LocalSettings) -> Imported:
     name = local.name or display_name or re.sub(r"[^A-Za-z0-9_-]", "-", Path(source).stem).strip("-_") or "vertex"
     spec["name"] = name
     reading.origins["name"] = top.at("displayName")
-    max_failed = top.integer("maxFailedTrialCount")
-    spec["limits"] = {
-        "max_jobs": top.integer("maxTrialCount") or 1,
-        "max_parallel_jobs": top.integer("parallelTrialCount") or 1,
-        **({"max_failed_jobs": max_failed} if max_failed else {}),
-    }
-    reading.origins.update(
-        {
-            "limits.max_jobs": top.at("maxTrialCount"),
-            "limits.max_parallel_jobs": top.at("parallelTrialCount"),
-            "limits.max_failed_jobs": top.at("maxFailedTrialCount"),
-        }
-    )
+    spec["limits"] = top.trial_limits("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
     default_command = _trial_job(top.mapping("trialJobSpec"))
     top.unused("labels", "encryptionSpec", "name", "state", "createTime", "startTime", "endTime", "updateTime")
     top.done()
