@@ -46,8 +46,9 @@ def _local(uri: str) -> Path:
     return Path(uri.removeprefix("file://"))
 
 
-def keep_model(output_dir: Path, location: str, training_job: str) -> str:
-    """Pack ``output_dir/model`` as ``output_dir/output/model.tar.gz`` and put it in ``location``.
+def keep_model(output_dir: Path, location: str, training_job: str, packed: bool = False) -> str:
+    """Pack ``output_dir/model`` as ``output_dir/output/model.tar.gz`` (unless ``packed``: the archive is
+    there already) and put it in ``location``.
 
     The packed copy in ``output_dir`` stays, whatever happens to the upload.
 
@@ -57,14 +58,16 @@ def keep_model(output_dir: Path, location: str, training_job: str) -> str:
     Raises:
         ArtifactError: the archive could not be written to the location (one line, with the reason).
     """
-    packed = pack_model(output_dir / "model", output_dir / "output" / MODEL_ARCHIVE)
+    archive = output_dir / "output" / MODEL_ARCHIVE
+    if not packed:
+        pack_model(output_dir / "model", archive)
     uri = artifact_uri(location, training_job)
     try:
         if _is_url(uri):
-            _filesystem(uri).put_file(str(packed), uri)
-        elif _local(uri).resolve() != packed.resolve():
+            _filesystem(uri).put_file(str(archive), uri)
+        elif _local(uri).resolve() != archive.resolve():
             _local(uri).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(packed, _local(uri))
+            shutil.copyfile(archive, _local(uri))
     except ArtifactError:
         raise
     except Exception as exc:  # every backend raises its own errors: bad credentials, no bucket, network

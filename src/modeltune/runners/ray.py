@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from modeltune import extras
+from modeltune.artifacts import MODEL_ARCHIVE, keep_model, unpack_model
 from modeltune.core import utcnow
 from modeltune.errors import ModeltuneError
 from modeltune.executors import Executor, ExecutorEvent, JobFiles, LaunchRequest
 from modeltune.metrics.report import METRICS_FILE
 from modeltune.runners.code import pack
-from modeltune.runners.local import LocalRunner
-from modeltune.runners.ray_task import FAILURE_FILE, HYPERTUNE_FILE, StopBoard, relocatable, run_on_node, unpack_bytes
+from modeltune.runners.local import LocalRunner, artifact_location
+from modeltune.runners.ray_task import FAILURE_FILE, HYPERTUNE_FILE, StopBoard, relocatable, run_on_node
 from modeltune.runners.running_job import RunningJob
 from modeltune.spec import TuningJobSpec
 from modeltune.spec.models import Resources
@@ -234,8 +235,9 @@ class RayExecutor(Executor):
         if chunk.get("failure") is not None:
             (folder / FAILURE_FILE).parent.mkdir(parents=True, exist_ok=True)
             (folder / FAILURE_FILE).write_text(chunk["failure"])
-        if chunk.get("model") is not None:
-            unpack_bytes(chunk["model"], folder / "model")
+        if chunk.get("model") is not None:  # unpacked into the model folder by RayRunner._keep, off this thread
+            (folder / "output").mkdir(parents=True, exist_ok=True)
+            (folder / "output" / MODEL_ARCHIVE).write_bytes(chunk["model"])
         ending = chunk.get("exit")
         if ending is not None:
             del self._jobs[job.files.name]
@@ -292,3 +294,11 @@ class RayRunner(LocalRunner):
             return self._finish(monitor, ExecutorEvent(record.name, error=f"could not start: {reason}"))
         self.ray.plan(record.name, spec.training.resources)
         return self._start(monitor, None)
+
+    def _keep(self, monitor: RunningJob) -> str:
+        """Unpack the model archive the node sent into the model folder here, and keep that archive."""
+        folder = Path(monitor.record.output_dir)
+        archive = folder / "output" / MODEL_ARCHIVE
+        if archive.exists():
+            unpack_model(archive, folder / "model")
+        return keep_model(folder, artifact_location(monitor), monitor.name, packed=archive.exists())

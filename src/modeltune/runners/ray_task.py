@@ -9,7 +9,6 @@ through a small actor it asks every ``_STOP_CHECK_SECONDS``.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import socket
@@ -171,12 +170,3 @@ def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
     finally:
         executor.close(0)  # only does something when the task itself was interrupted
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def unpack_bytes(archive: bytes, folder: Path) -> None:
-    """Unpack a model archive received as bytes into ``folder``."""
-    import tarfile
-
-    folder.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-        tar.extractall(folder, filter="data")

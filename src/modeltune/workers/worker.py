@@ -25,6 +25,7 @@ from modeltune.executors import LocalExecutor
 from modeltune.executors.contract import LOG_FILE
 from modeltune.runners import LocalRunner
 from modeltune.runners.code import fetch_code
+from modeltune.runners.uploads import UPLOAD_WAIT_SECONDS
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, work
 from modeltune.store import repository as repo
@@ -100,13 +101,14 @@ class Worker:
                 free = len(self.runner.active()) < self.slots
                 self.runner.poll(min(self.poll_seconds, 0.05) if free else self.poll_seconds)
                 self._ship_logs()
-                if self.runner.active():
+                if self.runner.active() or self.runner.keeping():
                     idle_since = time.monotonic()
                 elif self.max_idle is not None and time.monotonic() - idle_since > self.max_idle:
                     log.info("worker %s exits after %g s without work", self.id, self.max_idle)
                     break
         finally:
             self._give_back()
+            self._settle_uploads()
             work.end_worker(self.store, self.id)
 
     def _claim(self) -> None:
@@ -183,6 +185,15 @@ class Worker:
                 status_reason=f"worker stopped: {self.id} was stopped while this training job ran",
             )
         self._ship_logs()
+
+    def _settle_uploads(self) -> None:
+        """Wait for the model artifacts still being uploaded (bounded), then record the rest as failed."""
+        deadline = time.monotonic() + UPLOAD_WAIT_SECONDS
+        while self.runner.keeping() and time.monotonic() < deadline:
+            work.heartbeat(self.store, self.id)
+            time.sleep(self.poll_seconds)
+            self.runner.uploaded()
+        self.runner.abandon(f"not done {UPLOAD_WAIT_SECONDS:g} s after worker {self.id} stopped")
 
 
 def install_stop_handlers(worker: Worker) -> None:
