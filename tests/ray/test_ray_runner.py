@@ -91,6 +91,20 @@ def test_training_jobs_run_where_their_resources_are(home: Path, cluster: RayClu
         assert "node: " in log_of(record) and special not in log_of(record)
 
 
+def test_a_relative_source_dir_moves_only_whole_paths(
+    home: Path, cluster: RayCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(SCRIPT.parent)
+    spec = ray_spec("relative", cluster, {"cpus": 1})
+    # source_dir "." is the node's copy of the code; the interpreter's path, full of dots, stays as it is.
+    spec["training"] |= {"source_dir": ".", "command": [sys.executable, SCRIPT.name]}
+    run_to_end(Store(), spec)
+    for record in training_jobs(Store(), "relative"):
+        assert record.status == "Completed" and record.final_objective == 0.5, record.status_reason
+        code = log_of(record).split("code: ")[1].split()[0]
+        assert code != str(SCRIPT.parent) and f"cwd: {code}" in log_of(record)
+
+
 def test_a_stop_reaches_the_remote_process_and_it_ends_stopped(home: Path, cluster: RayCluster) -> None:
     store = Store()
     thread, ended = start_in_thread(

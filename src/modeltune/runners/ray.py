@@ -35,8 +35,6 @@ from modeltune.store import Store, TrainingJob
 NODE_LOST = "node lost"
 # How often the nodes of running training jobs are checked (Ray may not end a task whose node died).
 _NODE_CHECK_SECONDS = 1.0
-# How often the streams of running training jobs are looked at while poll() waits.
-_WAIT_SECONDS = 0.01
 
 
 def import_ray() -> Any:
@@ -170,12 +168,17 @@ class RayExecutor(Executor):
             # Jobs of dead nodes first: ray.wait on the stream of a task whose node died can block for good.
             events = self._lost(ray)
             generators = [job.generator for job in self._jobs.values()]
-            ready, _ = ray.wait(generators, num_returns=len(generators), timeout=0) if generators else ([], [])
-            for job in [j for j in list(self._jobs.values()) if j.generator in ready]:
-                events += self._take(ray, job)
-            if events or time.monotonic() >= deadline or not self._jobs:
+            if not generators:
                 return events
-            time.sleep(min(_WAIT_SECONDS, max(0.0, deadline - time.monotonic())))
+            # Wait for the first chunk of any stream (at most until the next look at the nodes), then take
+            # every chunk that is there.
+            wait = 0.0 if events else min(max(0.0, deadline - time.monotonic()), _NODE_CHECK_SECONDS)
+            if ray.wait(generators, num_returns=1, timeout=wait)[0]:
+                ready = ray.wait(generators, num_returns=len(generators), timeout=0)[0]
+                for job in [j for j in list(self._jobs.values()) if j.generator in ready]:
+                    events += self._take(ray, job)
+            if events or time.monotonic() >= deadline:
+                return events
 
     def _lost(self, ray: Any) -> list[ExecutorEvent]:
         """Exit events of the training jobs whose node the cluster no longer has (checked now and then)."""

@@ -4,12 +4,13 @@ The training job runs under the local executor (its own supervisor, the unchange
 contract) in a folder of the node. The task yields chunks (dicts, pickled by Ray): new log lines,
 new ``modeltune.report`` lines, the cloudml-hypertune file when it changed, and at the end the
 exit, the ``output/failure`` reason and the packed model folder. A stop request reaches the task
-through a small actor it asks every ``_STOP_CHECK_SECONDS``.
+through a small actor it asks every ``_STOP_CHECK_SECONDS`` without waiting for its answer.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -22,7 +23,6 @@ from typing import Any
 
 from modeltune.artifacts import pack_model
 from modeltune.executors import JobFiles, LaunchRequest, LocalExecutor
-from modeltune.executors.contract import LOG_FILE
 from modeltune.metrics.report import METRICS_FILE
 from modeltune.runners.code import unpack
 
@@ -53,6 +53,28 @@ class StopBoard:
         return self.requests.get(name)
 
 
+class _StopRequest:
+    """Whether this training job was asked to stop, from the controller's ``StopBoard``, never waiting for it:
+    the board's answer is looked at when it has come (the board may still be starting), and asked again
+    every ``_STOP_CHECK_SECONDS``."""
+
+    def __init__(self, board: Any, name: str):
+        self.board, self.name = board, name
+        self._answer = board.asked.remote(name)
+        self._asked_at = time.monotonic()
+
+    def grace(self) -> float | None:
+        """The grace period the training job was asked to stop with, or None (not asked, or no answer yet)."""
+        import ray
+
+        if not ray.wait([self._answer], timeout=0)[0]:
+            return None
+        grace: float | None = ray.get(self._answer)
+        if grace is None and time.monotonic() - self._asked_at >= _STOP_CHECK_SECONDS:
+            self._answer, self._asked_at = self.board.asked.remote(self.name), time.monotonic()
+        return grace
+
+
 def relocatable(request: LaunchRequest) -> dict[str, Any]:
     """What a node needs to run ``request`` in a folder of its own: the request, and the job folder's
     config files and channel links."""
@@ -61,13 +83,20 @@ def relocatable(request: LaunchRequest) -> dict[str, Any]:
     data = root / "input" / "data"
     return {
         "name": request.name,
+        "log": request.files.log_path.name,
         "argv": request.argv,
-        "cwd": str(request.cwd),
+        "cwd": str(request.cwd.resolve()),
         "env": request.env,
         "root": str(root),
         "config": {p.name: p.read_text() for p in sorted(config.glob("*.json"))},
         "links": {p.name: os.readlink(p) for p in sorted(data.iterdir()) if p.is_symlink()} if data.is_dir() else {},
     }
+
+
+def _moved(text: str, old: str, new: str) -> str:
+    """``text`` with the absolute path ``old`` replaced by ``new`` wherever it stands as a whole path or the
+    start of one (not inside a longer name: ``/a/b`` moves in ``/a/b/c`` and ``"/a/b"``, not in ``/a/bc``)."""
+    return re.sub(rf"(?<![\w./-]){re.escape(old)}(?=$|/|[^\w.-])", lambda _: new, text)
 
 
 def _place(job: dict[str, Any], folder: Path, code: Path) -> LaunchRequest:
@@ -82,14 +111,14 @@ def _place(job: dict[str, Any], folder: Path, code: Path) -> LaunchRequest:
         (folder / "input" / "data" / name).symlink_to(target, target_is_directory=True)
 
     def here(text: str) -> str:
-        return text.replace(root, str(folder)).replace(source_dir, str(code))
+        return _moved(_moved(text, root, str(folder)), source_dir, str(code))
 
     env = {key: here(value) for key, value in job["env"].items()}
     import ray
 
     env["SM_NUM_GPUS"] = str(len(ray.get_gpu_ids()))
     env[NODE_VARIABLE] = ray.get_runtime_context().get_node_id()
-    return LaunchRequest(JobFiles(job["name"], folder / LOG_FILE, folder), [here(a) for a in job["argv"]], code, env)
+    return LaunchRequest(JobFiles(job["name"], folder / job["log"], folder), [here(a) for a in job["argv"]], code, env)
 
 
 class _Output:
@@ -134,13 +163,14 @@ def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
     yield {"host": socket.gethostname(), "node": ray.get_runtime_context().get_node_id()}
     executor = LocalExecutor(die_with_parent=True)
     try:
-        if ray.get(board.asked.remote(job["name"])) is not None:
+        stop = _StopRequest(board, job["name"])
+        if stop.grace() is not None:
             yield {"exit": {"exit_code": None, "error": "stopped before it started", "ended_at": time.time()}}
             return
         code = unpack(ray.get(job["code"]["data"]), job["code"]["digest"], _CODE_CACHE)
         executor.launch(_place(job, folder, code))
         output = _Output(folder)
-        stopping, last_check = False, time.monotonic()
+        stopping = False
         while True:
             events = executor.poll(_POLL_SECONDS)
             chunk = output.new()
@@ -161,12 +191,10 @@ def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
                 yield chunk
             if ended is not None:
                 return
-            if not stopping and time.monotonic() - last_check >= _STOP_CHECK_SECONDS:
-                last_check = time.monotonic()
-                grace = ray.get(board.asked.remote(job["name"]))
-                if grace is not None:
-                    executor.stop(job["name"], grace)
-                    stopping = True
+            grace = None if stopping else stop.grace()
+            if grace is not None:
+                executor.stop(job["name"], grace)
+                stopping = True
     finally:
         executor.close(0)  # only does something when the task itself was interrupted
         shutil.rmtree(folder, ignore_errors=True)
