@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,6 +114,7 @@ class RayExecutor(Executor):
         self._jobs: dict[str, _Remote] = {}
         self._plans: dict[str, Resources | None] = {}
         self._board: Any = None
+        self._key = uuid.uuid4().hex  # its training jobs' stop requests on the shared board start with this
         self._task: Any = None
         self._last_node_check = 0.0
         self._code: dict[Path, dict[str, Any]] = {}
@@ -128,7 +130,10 @@ class RayExecutor(Executor):
                     raise ModeltuneError(
                         f"could not connect to the Ray cluster at {where} ({exc}); check --ray-address"
                     ) from None
-            self._board = ray.remote(num_cpus=0)(StopBoard).remote()
+            # One board per driver, shared by its executors: an actor takes a worker process of its own,
+            # which one more tuning job run in the same process need not start again.
+            board = f"modeltune-stop-board-{ray.get_runtime_context().get_job_id()}"
+            self._board = ray.remote(num_cpus=0)(StopBoard).options(name=board, get_if_exists=True).remote()
             self._task = ray.remote(max_retries=0)(run_on_node)
         return ray
 
@@ -144,7 +149,7 @@ class RayExecutor(Executor):
     def launch(self, request: LaunchRequest) -> int | None:
         self._connect()
         resources = self._plans.pop(request.name, None)
-        job = {**relocatable(request), "code": self._shipped(request.cwd)}
+        job = {**relocatable(request), "code": self._shipped(request.cwd), "stop_key": f"{self._key}/{request.name}"}
         generator = self._task.options(**ray_options(resources)).remote(job, self._board)
         request.files.log_path.parent.mkdir(parents=True, exist_ok=True)
         request.files.log_path.write_bytes(b"")  # the copy of the node's log, byte for byte
@@ -180,6 +185,7 @@ class RayExecutor(Executor):
             "folder": where["folder"],
             "log_offset": offset,
             "report_offset": report.stat().st_size if report.exists() else 0,
+            "stop_key": f"{self._key}/{files.name}",
         }
         on_node = NodeAffinitySchedulingStrategy(where["node"], soft=False)
         generator = self._task.options(**ray_options(resources), scheduling_strategy=on_node).remote(job, self._board)
@@ -291,7 +297,7 @@ class RayExecutor(Executor):
         if job is None:
             return
         ray = self._connect()
-        self._board.request.remote(name, max(0.0, grace_seconds))
+        self._board.request.remote(f"{self._key}/{name}", max(0.0, grace_seconds))
         if not job.started:  # still waiting for a node with room: it never needs to start
             ray.cancel(job.generator)
 
