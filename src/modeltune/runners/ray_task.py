@@ -29,8 +29,11 @@ from modeltune.runners.code import unpack
 
 # How often a running task asks whether its training job should stop (part of the stop latency).
 _STOP_CHECK_SECONDS = 0.2
-# How long the task waits for new output before it looks again.
-_POLL_SECONDS = 0.05
+# How long the task sleeps between looks at the training job's files: 10 ms at its start (a short training
+# job ends sooner), growing to 50 ms after a second. Looking every 10 ms throughout cost a task 0.15 s of CPU
+# per 2 s training job, a quarter of what 8 of them had on 2 busy cores.
+_FIRST_LOOK_SECONDS = 0.01
+_LAST_LOOK_SECONDS = 0.05
 HYPERTUNE_FILE = Path("hypertune") / "output.metrics"
 FAILURE_FILE = Path("output") / "failure"
 # Tells a training job which Ray node runs it.
@@ -210,8 +213,9 @@ def _stream(
     reason and packed model). The log goes as it is on the node, so the controller's copy is byte for byte
     the same, and a later task follows on from the offset the controller has read to."""
     stopping = False
+    started = time.monotonic()
     while True:
-        events = executor.poll(_POLL_SECONDS)
+        events = executor.poll(0)
         chunk = output.new()
         lines = [(e.line, e.offset) for e in events if e.line is not None]
         if lines:
@@ -234,3 +238,6 @@ def _stream(
         if grace is not None:
             executor.stop(files.name, grace)
             stopping = True
+        elif not events:
+            ran = time.monotonic() - started
+            time.sleep(min(_LAST_LOOK_SECONDS, _FIRST_LOOK_SECONDS + ran * (_LAST_LOOK_SECONDS - _FIRST_LOOK_SECONDS)))
