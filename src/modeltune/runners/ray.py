@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -117,6 +118,7 @@ class RayExecutor(Executor):
         self._key = uuid.uuid4().hex  # its training jobs' stop requests on the shared board start with this
         self._task: Any = None
         self._last_node_check = 0.0
+        self._nodes: list[dict[str, Any]] | None = None
         self._code: dict[Path, dict[str, Any]] = {}
 
     def _connect(self) -> Any:
@@ -140,7 +142,15 @@ class RayExecutor(Executor):
     def why_not(self, resources: Resources | None) -> str | None:
         """Why no node of the cluster could ever run a training job with ``resources``, or None."""
         ray = self._connect()
-        return _unmet(_needs(resources), [node["Resources"] for node in ray.nodes() if node.get("Alive")])
+        return _unmet(_needs(resources), [node["Resources"] for node in self._alive_nodes(ray)])
+
+    def _alive_nodes(self, ray: Any) -> list[dict[str, Any]]:
+        """The cluster's alive nodes, asked for at most every ``_NODE_CHECK_SECONDS`` (a launch of eight
+        training jobs at once asks once)."""
+        if self._nodes is None or time.monotonic() - self._last_node_check >= _NODE_CHECK_SECONDS:
+            self._nodes = [node for node in ray.nodes() if node.get("Alive")]
+            self._last_node_check = time.monotonic()
+        return self._nodes
 
     def plan(self, name: str, resources: Resources | None) -> None:
         """The resources of the training job ``name``, launched next."""
@@ -177,7 +187,8 @@ class RayExecutor(Executor):
 
         resources = self._plans.pop(files.name, None)
         with open(files.log_path, "ab") as log:  # lines after ``offset`` come again from the node
-            log.truncate(offset)
+            if log.seek(0, os.SEEK_END) > offset:
+                log.truncate(offset)
         report = files.control_dir / METRICS_FILE
         job = {
             "name": files.name,
@@ -216,10 +227,9 @@ class RayExecutor(Executor):
 
     def _lost(self, ray: Any) -> list[ExecutorEvent]:
         """Exit events of the training jobs whose node the cluster no longer has (checked now and then)."""
-        if time.monotonic() - self._last_node_check < _NODE_CHECK_SECONDS:
+        if self._nodes is not None and time.monotonic() - self._last_node_check < _NODE_CHECK_SECONDS:
             return []
-        self._last_node_check = time.monotonic()
-        nodes = [node for node in ray.nodes() if node.get("Alive")]
+        nodes = self._alive_nodes(ray)
         alive = {node["NodeID"] for node in nodes}
         events: list[ExecutorEvent] = []
         for job in list(self._jobs.values()):
