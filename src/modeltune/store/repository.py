@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from modeltune.core import TERMINAL_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
 from modeltune.store.connection import Store, retried
 from modeltune.store.records import TrainingJob, TuningJob
@@ -138,22 +138,6 @@ def update_training_job(store: Store, training_job_id: int, **fields: Any) -> No
 
 
 @retried
-def update_owned_training_job(store: Store, training_job_id: int, owner: str, **fields: Any) -> bool:
-    """Set columns of a training job that ``owner`` still holds and that has not ended; False otherwise."""
-    with store.write() as session:
-        changed = session.execute(
-            update(TrainingJobRow)
-            .where(
-                TrainingJobRow.id == training_job_id,
-                TrainingJobRow.owner == owner,
-                TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]),
-            )
-            .values(**fields)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(changed.rowcount)  # type: ignore[attr-defined]
-
-
 def list_training_jobs(store: Store, tuning_job_id: int) -> list[TrainingJob]:
     """A tuning job's training jobs in creation order."""
     return page_training_jobs(store, tuning_job_id, "number")
