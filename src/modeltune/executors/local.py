@@ -82,8 +82,9 @@ class LocalExecutor(Executor):
         token = uuid.uuid4().hex
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARIABLES}
         env.update({"PYTHONUNBUFFERED": "1", **request.env, TOKEN_VARIABLE: token})
-        # Run by path in isolated mode: it needs only the standard library, so it starts fast.
-        command = [sys.executable, "-I", supervisor.__file__, *(["--die-with-parent"] if self.die_with_parent else [])]
+        # Run by path, isolated and without site-packages: it needs only the standard library, so it starts fast.
+        command = [sys.executable, "-I", "-S", supervisor.__file__]
+        command += ["--die-with-parent"] if self.die_with_parent else []
         command += [str(files.control_dir), str(files.log_path)]
         offset = files.log_path.stat().st_size if files.log_path.exists() else 0
         try:
