@@ -6,8 +6,9 @@ import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from modeltune.core import MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
@@ -197,13 +198,8 @@ def get_training_job(store: Store, tuning_job: TuningJob, name: str) -> Training
 @retried
 def add_metric_values(store: Store, values: Iterable[tuple[int, MetricValue]]) -> None:
     """Store (training job id, metric value) pairs in one transaction."""
-    rows = [
-        MetricValueRow(training_job_id=tid, name=v.name, value=v.value, step=v.step, timestamp=v.timestamp)
-        for tid, v in values
-    ]
-    if rows:
-        with store.write() as session:
-            session.add_all(rows)
+    with store.write() as session:
+        insert_metric_values(session, values)
 
 
 @retried
@@ -211,13 +207,19 @@ def record_progress(store: Store, training_job_id: int, values: Sequence[MetricV
     """Store a training job's new metric values with how far its files have been read, in one transaction,
     so that a restarted reader continues exactly where the stored values end."""
     with store.write() as session:
-        session.add_all(
-            MetricValueRow(
-                training_job_id=training_job_id, name=v.name, value=v.value, step=v.step, timestamp=v.timestamp
-            )
-            for v in values
-        )
+        insert_metric_values(session, ((training_job_id, v) for v in values))
         session.execute(update(TrainingJobRow).where(TrainingJobRow.id == training_job_id).values(cursor=cursor))
+
+
+def insert_metric_values(session: Session, values: Iterable[tuple[int, MetricValue]]) -> None:
+    """Insert (training job id, metric value) pairs in one statement, without the ORM's bookkeeping (this
+    runs for every training job)."""
+    rows = [
+        {"training_job_id": tid, "name": v.name, "value": v.value, "step": v.step, "timestamp": v.timestamp}
+        for tid, v in values
+    ]
+    if rows:
+        session.execute(insert(MetricValueRow), rows)
 
 
 def metric_values(

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
 from modeltune.core import RUNNING_TRAINING, TERMINAL_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.store.connection import Store, retried
 from modeltune.store.records import TrainingJob
+from modeltune.store.repository import insert_metric_values
 from modeltune.store.schema import (
     CodePackageRow,
     LogChunkRow,
@@ -151,23 +152,27 @@ def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: st
         return [replace(record, owner=worker_id, owner_expires_at=expires) for record in claimed]
 
 
+# Running tuning jobs with training jobs that wait for a worker. Built once: idle workers ask often.
+_WAITING = (
+    select(TuningJobRow.id)
+    .join(TrainingJobRow)
+    .where(
+        TuningJobRow.status == TuningJobStatus.IN_PROGRESS,
+        TrainingJobRow.status == TrainingJobStatus.PENDING,
+        TrainingJobRow.owner.is_(None),
+    )
+    .distinct()
+)
+_WAITING_NAMED = _WAITING.where(TuningJobRow.name == bindparam("name"))
+
+
 def _waiting_tuning_jobs(store: Store, tuning_job: str | None) -> list[int]:
     """The running tuning jobs (or ``tuning_job``, when it runs) with training jobs waiting for a worker: a
     plain read, so idle workers take no write lock."""
     with store.read() as session:
-        query = (
-            select(TuningJobRow.id)
-            .join(TrainingJobRow)
-            .where(
-                TuningJobRow.status == TuningJobStatus.IN_PROGRESS,
-                TrainingJobRow.status == TrainingJobStatus.PENDING,
-                TrainingJobRow.owner.is_(None),
-            )
-            .distinct()
-        )
-        if tuning_job is not None:
-            query = query.where(TuningJobRow.name == tuning_job)
-        return list(session.scalars(query))
+        if tuning_job is None:
+            return list(session.scalars(_WAITING))
+        return list(session.scalars(_WAITING_NAMED, {"name": tuning_job}))
 
 
 def owned_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
@@ -287,11 +292,10 @@ def record_worker_changes(store: Store, worker_id: str, changes: WorkerChanges) 
             )
             if not changed.rowcount:  # type: ignore[attr-defined]
                 lost.add(training_job_id)
-        session.add_all(
-            MetricValueRow(training_job_id=tid, name=v.name, value=v.value, step=v.step, timestamp=v.timestamp)
-            for tid, v in changes.values
-        )
-        session.add_all(LogChunkRow(training_job_id=t, offset=offset, data=piece) for t, offset, piece in changes.logs)
+        insert_metric_values(session, changes.values)
+        if changes.logs:
+            pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
+            session.execute(insert(LogChunkRow), pieces)
     return lost
 
 
