@@ -43,6 +43,12 @@ def test_training_code_can_import_modeltune_and_report_without_heavy_imports() -
     assert not {m for m in HEAVY if m in loaded}
 
 
+def test_the_ray_task_imports_nothing_heavy() -> None:
+    # Every Ray worker that runs a training job imports it (measured: 1.8 s with the store and spec, 0.06 s without).
+    loaded = modules_after("import modeltune.runners.ray_task")
+    assert not {m for m in [*HEAVY, "pydantic"] if m in loaded}
+
+
 def test_help_imports_nothing_heavy() -> None:
     loaded = modules_after("import sys\nsys.argv = ['modeltune', '--help']\nimport modeltune.cli")
 

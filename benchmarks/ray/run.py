@@ -4,7 +4,8 @@ Starts a Ray cluster on loopback (a head with 8 logical CPUs and a second node w
 S3-compatible server, measures, and stops both by the PIDs it started. Figures:
 
 - overhead per training job: ``--jobs`` trivial training jobs one at a time, local and on Ray (ms per job);
-- utilisation: 16 training jobs of 2 s, 8 at once on the Ray cluster: busy time / (8 x wall time);
+- utilisation: 16 training jobs of 2 s, 8 at once on the Ray cluster (and with local processes, for reference):
+  busy time / (8 x wall time);
 - stop latency: from the stop request to the training job recorded Stopped, for a job that exits on
   SIGTERM and for one that ignores it (2 s grace period);
 - upload: a 100 MB model folder (random bytes) packed and put to the S3-compatible server.
@@ -38,6 +39,8 @@ def spec(name: str, code: str, jobs: int, slots: int, executor: str, address: st
         "name": name,
         "training": {
             "command": [sys.executable, "-c", code],
+            # Shipped to the nodes once per tuning job; this folder, not the whole repository (3.5 MB, 0.6 s to pack).
+            "source_dir": str(Path(__file__).parent),
             "metric_definitions": [{"name": "loss", "regex": r"loss: (\S+)"}],
             "stop_grace_seconds": 2,
         },
@@ -63,30 +66,42 @@ def run_job(store: Any, data: dict[str, Any]) -> float:
     return time.monotonic() - started
 
 
+def load() -> float:
+    """The machine's 1-minute load average (2 cores, shared with other work)."""
+    return round(os.getloadavg()[0], 2)
+
+
 def overhead(store: Any, address: str, jobs: int) -> dict[str, Any]:
     """Wall time per trivial training job, one at a time, locally and on Ray (after one warm-up job each)."""
     figures: dict[str, Any] = {"jobs": jobs}
     for executor in ("local", "ray"):
         run_job(store, spec(f"warm-{executor}", PRINT, 1, 1, executor, address))
+        figures[f"{executor}_load_before"] = load()
         wall = run_job(store, spec(f"overhead-{executor}", PRINT, jobs, 1, executor, address))
         figures[f"{executor}_ms_per_job"] = round(1000 * wall / jobs, 1)
+        figures[f"{executor}_load_after"] = load()
     figures["extra_ms_per_job"] = round(figures["ray_ms_per_job"] - figures["local_ms_per_job"], 1)
     return figures
 
 
-def utilisation(store: Any, address: str, slots: int = 8, jobs: int = 16, seconds: float = 2.0) -> dict[str, Any]:
-    """How busy ``slots`` Ray slots are while ``jobs`` training jobs of ``seconds`` each run."""
+def utilisation(
+    store: Any, address: str, executor: str, slots: int = 8, jobs: int = 16, seconds: float = 2.0
+) -> dict[str, Any]:
+    """How busy ``slots`` slots of ``executor`` are while ``jobs`` training jobs of ``seconds`` each run."""
     code = f"import time; time.sleep({seconds}); " + PRINT
     # Ray starts a worker process per concurrent task the first time; measure with them started, as in a
     # tuning job's steady state.
-    run_job(store, spec("utilisation-warm-up", PRINT, slots, slots, "ray", address))
-    wall = run_job(store, spec("utilisation", code, jobs, slots, "ray", address))
+    run_job(store, spec(f"utilisation-warm-up-{executor}", PRINT, slots, slots, executor, address))
+    before = load()
+    wall = run_job(store, spec(f"utilisation-{executor}", code, jobs, slots, executor, address))
     return {
         "slots": slots,
         "jobs": jobs,
         "seconds_per_job": seconds,
         "wall_seconds": round(wall, 2),
         "utilisation": round(jobs * seconds / (slots * wall), 3),
+        "load_before": before,
+        "load_after": load(),
     }
 
 
@@ -147,22 +162,27 @@ def upload(megabytes: int = 100, rounds: int = 3) -> dict[str, Any]:
 def summary(results: dict[str, Any]) -> str:
     """The results as a short markdown page."""
     o, u, s, a = results["overhead"], results["utilisation"], results["stop"], results["upload"]
+    local = results["utilisation_local"]
     return "\n".join(
         [
             "# Ray executor and model artifacts",
             "",
             f"Measured {results['date']} on {results['machine']} (2 cores shared with other work), Ray "
             f"{results['ray']}: a head with 8 logical CPUs and a second node with 2, both on loopback; "
-            "the utilisation run follows a warm-up of 8 trivial training jobs at once (Ray's worker processes).",
+            "the utilisation run follows a warm-up of 8 trivial training jobs at once (Ray's worker processes). "
+            "Load: the 1-minute load average when the figure's run began.",
             "Command: `python -m benchmarks.ray.run`.",
             "",
             "| figure | value | target |",
             "|---|---|---|",
-            f"| trivial training job, one at a time, local | {o['local_ms_per_job']} ms | |",
-            f"| same on Ray | {o['ray_ms_per_job']} ms | |",
+            f"| trivial training job, one at a time, local (load {o['local_load_before']}) "
+            f"| {o['local_ms_per_job']} ms | |",
+            f"| same on Ray (load {o['ray_load_before']}) | {o['ray_ms_per_job']} ms | |",
             f"| extra per training job on Ray | {o['extra_ms_per_job']} ms | < 100 ms |",
-            f"| utilisation, {u['jobs']} jobs of {u['seconds_per_job']:g} s, {u['slots']} at once | "
-            f"{u['utilisation']:.0%} (wall {u['wall_seconds']} s) | >= 85% |",
+            f"| utilisation on Ray, {u['jobs']} jobs of {u['seconds_per_job']:g} s, {u['slots']} at once "
+            f"(load {u['load_before']}) | {u['utilisation']:.0%} (wall {u['wall_seconds']} s) | >= 85% |",
+            f"| same with local processes (load {local['load_before']}) | {local['utilisation']:.0%} "
+            f"(wall {local['wall_seconds']} s) | |",
             f"| stop to Stopped, job exits on SIGTERM | {s['cooperative_seconds']} s | <= grace + 1 s |",
             f"| stop to Stopped, job ignores SIGTERM (grace {s['grace_seconds']} s) | {s['stubborn_seconds']} s "
             f"| <= {s['grace_seconds'] + 1} s |",
@@ -194,7 +214,8 @@ def main() -> None:
     with ray_cluster(head_cpus=8) as cluster:
         cluster.add_node("second", cpus=2)
         results["overhead"] = overhead(store, cluster.address, args.jobs)
-        results["utilisation"] = utilisation(store, cluster.address)
+        results["utilisation"] = utilisation(store, cluster.address, "ray")
+        results["utilisation_local"] = utilisation(store, cluster.address, "local")
         results["stop"] = {
             "grace_seconds": 2,
             "cooperative_seconds": round(

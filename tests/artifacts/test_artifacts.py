@@ -114,3 +114,37 @@ def test_fetching_from_a_location_that_lost_the_archive_is_one_line(
         "error: could not fetch s3://models/lost/lost-001/output/model.tar.gz (FileNotFoundError: "
         "The specified key does not exist.)"
     ]
+
+
+def keys(s3: S3Server, prefix: str) -> list[str]:
+    listed = s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=prefix)  # type: ignore[attr-defined]
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def test_delete_removes_the_models_from_the_bucket(home: Path, s3_env: S3Server) -> None:
+    store = Store()
+    spec = toy_spec("gone", training__output_path="s3://models/gone", limits={"max_jobs": 2, "max_parallel_jobs": 2})
+    run_to_end(store, spec)
+    assert len(keys(s3_env, "gone/")) == 2
+    result = modeltune_cli("delete", "gone", "--yes", check=True)
+    assert result.stderr == ""
+    assert keys(s3_env, "gone/") == []
+    assert repo.list_tuning_jobs(store) == []
+
+
+def test_delete_with_the_bucket_out_of_reach_warns_in_one_line(
+    home: Path, s3_env: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store()
+    spec = toy_spec("far", training__output_path="s3://models/far", limits={"max_jobs": 2, "max_parallel_jobs": 2})
+    run_to_end(store, spec)
+    first = ended(store, "far")[0]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0")  # the bucket refuses this process
+    result = modeltune_cli("delete", "far", "--yes")
+    assert result.returncode == 0
+    (warning,) = result.stderr.strip().splitlines()
+    assert warning.startswith(f"warning: could not remove {first.artifact_uri} (PermissionError: The AWS Access Key")
+    assert warning.endswith("it and 1 more model artifacts are left in their location, remove them by hand")
+    assert "Deleted tuning job far." in result.stdout
+    assert len(keys(s3_env, "far/")) == 2  # left where they were, as the warning says
+    assert repo.list_tuning_jobs(store) == []

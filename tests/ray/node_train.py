@@ -24,3 +24,4 @@ print("loss: 0.5", flush=True)
 deadline = time.time() + seconds
 while time.time() < deadline:
     time.sleep(0.05)
+print(f"finished after {seconds:g} s", flush=True)

@@ -5,6 +5,7 @@ The tests share one cluster and run in file order; the last one kills the extra 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
@@ -91,6 +92,20 @@ def test_training_jobs_run_where_their_resources_are(home: Path, cluster: RayClu
         assert "node: " in log_of(record) and special not in log_of(record)
 
 
+def test_a_relative_source_dir_moves_only_whole_paths(
+    home: Path, cluster: RayCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(SCRIPT.parent)
+    spec = ray_spec("relative", cluster, {"cpus": 1})
+    # source_dir "." is the node's copy of the code; the interpreter's path, full of dots, stays as it is.
+    spec["training"] |= {"source_dir": ".", "command": [sys.executable, SCRIPT.name]}
+    run_to_end(Store(), spec)
+    for record in training_jobs(Store(), "relative"):
+        assert record.status == "Completed" and record.final_objective == 0.5, record.status_reason
+        code = log_of(record).split("code: ")[1].split()[0]
+        assert code != str(SCRIPT.parent) and f"cwd: {code}" in log_of(record)
+
+
 def test_a_stop_reaches_the_remote_process_and_it_ends_stopped(home: Path, cluster: RayCluster) -> None:
     store = Store()
     thread, ended = start_in_thread(
@@ -130,6 +145,36 @@ def test_early_stopping_stops_a_training_job_on_its_node(home: Path, cluster: Ra
     assert any(r.status == "Completed" and log_of(r).count("loss: ") == 6 for r in records)
 
 
+def test_a_resumed_tuning_job_follows_the_training_job_its_crashed_controller_left_on_the_cluster(
+    home: Path, tmp_path: Path, cluster: RayCluster
+) -> None:
+    spec = ray_spec("crash", cluster, {"cpus": 1}, seconds=6, max_jobs=1, max_parallel_jobs=1)
+    controller = subprocess.Popen(
+        [sys.executable, "-m", "modeltune", "run", str(write_spec(tmp_path, spec))],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(job.name == "crash" for job in repo.list_tuning_jobs(Store())):
+            assert time.monotonic() < deadline and controller.poll() is None, "the controller did not start the job"
+            time.sleep(0.1)
+        wait_for_line(Store(), "crash", "loss: 0.5")
+    finally:
+        controller.kill()  # SIGKILL: Ray ends the tasks this driver owned
+        controller.wait()
+    store = Store()
+    service.resume(store, "crash")
+    job = Controller(store, "crash").run()
+    (record,) = training_jobs(store, "crash")
+    assert job.status == "Completed"
+    assert record.status == "Completed" and record.final_objective == 0.5, record.status_reason
+    # The same run, followed to its end, not a new one: one start, and its last line streamed after the crash.
+    assert log_of(record).count("node: ") == 1 and log_of(record).count("loss: 0.5") == 1
+    assert log_of(record).endswith("finished after 6 s\n")
+    assert (Path(record.output_dir) / "model" / "model.txt").is_file()
+
+
 def test_an_impossible_request_ends_with_its_reason(home: Path, cluster: RayCluster) -> None:
     store = Store()
     job = run_to_end(store, ray_spec("greedy", cluster, {"cpus": 1, "gpus": 4}))
@@ -145,8 +190,6 @@ def test_without_ray_installed_run_says_what_to_install(home: Path, tmp_path: Pa
     hide_ray = (
         "import sys; sys.modules['ray'] = None; from modeltune.cli import main; sys.argv[0] = 'modeltune'; main()"
     )
-    import subprocess
-
     result = subprocess.run(
         [sys.executable, "-c", hide_ray, "run", str(path)], capture_output=True, text=True, timeout=120
     )

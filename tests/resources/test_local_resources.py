@@ -128,3 +128,55 @@ def test_pool_hands_out_free_gpus_only() -> None:
     pool.release("one")
     third = pool.reserve("three", wanted)
     assert third is not None and third.gpus == ("a",)
+
+
+def test_declared_custom_resources_are_counted(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELTUNE_GPUS", "")
+    monkeypatch.setenv("MODELTUNE_RESOURCES", '{"a100": 2}')
+    store = Store()
+    run_to_end(store, gpu_spec("custom", {"cpus": 0.1, "custom": {"a100": 1}}))
+    runs = seen(store, "custom")
+    assert len(runs) == 4
+    assert most_at_once(runs) == 2  # two a100 declared, one per training job, although four were allowed
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        (
+            None,
+            "error: training.resources asks for 1 a100 but this machine declares 0 (in MODELTUNE_RESOURCES, e.g. "
+            """MODELTUNE_RESOURCES='{"a100": 1}'); declare what it has, ask for less, or run on a Ray cluster that """
+            "has it",
+        ),
+        (
+            "a100=2",
+            "error: MODELTUNE_RESOURCES must be a JSON object of resource names and amounts, e.g. "
+            """MODELTUNE_RESOURCES='{"a100": 2}'; it is 'a100=2'""",
+        ),
+    ],
+)
+def test_an_undeclared_custom_resource_is_refused_in_one_line(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, declared: str | None, expected: str
+) -> None:
+    if declared is None:
+        monkeypatch.delenv("MODELTUNE_RESOURCES", raising=False)
+    else:
+        monkeypatch.setenv("MODELTUNE_RESOURCES", declared)
+    path = write_spec(tmp_path, gpu_spec("wants-a100", {"cpus": 1, "custom": {"a100": 1}}))
+    result = modeltune_cli("run", str(path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [expected]
+    assert repo.list_tuning_jobs(Store()) == []
+
+
+def test_pool_counts_custom_resources() -> None:
+    spec = parse_spec(gpu_spec("pool-custom", {"cpus": 0.5, "custom": {"a100": 1}}))
+    wanted = spec.training.resources
+    assert wanted is not None
+    pool = ResourcePool(Machine(cpus=4, gpus=(), memory_gb=8, custom={"a100": 1}))
+    first = pool.reserve("one", wanted)
+    assert first is not None and first.custom == {"a100": 1}
+    assert pool.reserve("two", wanted) is None  # CPUs are free, the only a100 is not
+    pool.release("one")
+    assert pool.reserve("two", wanted) is not None

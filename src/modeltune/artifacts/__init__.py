@@ -4,7 +4,16 @@ The location is a folder or an fsspec URL (``s3://bucket/prefix``, ``pip install
 a training job's archive is at ``<location>/<training-job>/output/model.tar.gz``, SageMaker's layout.
 """
 
-from modeltune.artifacts.keep import ArtifactError, artifact_uri, fetch_model, keep_model
+from modeltune.artifacts.keep import ArtifactError, artifact_uri, fetch_model, keep_model, remove_models
 from modeltune.artifacts.pack import MODEL_ARCHIVE, pack_model, unpack_model
 
-__all__ = ["MODEL_ARCHIVE", "ArtifactError", "artifact_uri", "fetch_model", "keep_model", "pack_model", "unpack_model"]
+__all__ = [
+    "MODEL_ARCHIVE",
+    "ArtifactError",
+    "artifact_uri",
+    "fetch_model",
+    "keep_model",
+    "pack_model",
+    "remove_models",
+    "unpack_model",
+]

@@ -1,4 +1,4 @@
-"""Keep a training job's ``model.tar.gz`` in its artifact location, and fetch it back."""
+"""Keep a training job's ``model.tar.gz`` in its artifact location, fetch it back, and remove it."""
 
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ def _local(uri: str) -> Path:
     return Path(uri.removeprefix("file://"))
 
 
-def keep_model(output_dir: Path, location: str, training_job: str) -> str:
-    """Pack ``output_dir/model`` as ``output_dir/output/model.tar.gz`` and put it in ``location``.
+def keep_model(output_dir: Path, location: str, training_job: str, packed: bool = False) -> str:
+    """Pack ``output_dir/model`` as ``output_dir/output/model.tar.gz`` (unless ``packed``: the archive is
+    there already) and put it in ``location``.
 
     The packed copy in ``output_dir`` stays, whatever happens to the upload.
 
@@ -57,14 +58,16 @@ def keep_model(output_dir: Path, location: str, training_job: str) -> str:
     Raises:
         ArtifactError: the archive could not be written to the location (one line, with the reason).
     """
-    packed = pack_model(output_dir / "model", output_dir / "output" / MODEL_ARCHIVE)
+    archive = output_dir / "output" / MODEL_ARCHIVE
+    if not packed:
+        pack_model(output_dir / "model", archive)
     uri = artifact_uri(location, training_job)
     try:
         if _is_url(uri):
-            _filesystem(uri).put_file(str(packed), uri)
-        elif _local(uri).resolve() != packed.resolve():
+            _filesystem(uri).put_file(str(archive), uri)
+        elif _local(uri).resolve() != archive.resolve():
             _local(uri).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(packed, _local(uri))
+            shutil.copyfile(archive, _local(uri))
     except ArtifactError:
         raise
     except Exception as exc:  # every backend raises its own errors: bad credentials, no bucket, network
@@ -89,3 +92,28 @@ def fetch_model(uri: str, target: Path) -> Path:
     except Exception as exc:
         raise ArtifactError(f"could not fetch {uri} ({_first_line(exc)})") from None
     return target
+
+
+def remove_models(uris: list[str]) -> str | None:
+    """Remove the archives at ``uris`` (one missing already counts as removed).
+
+    After the first archive that cannot be removed, the rest are left too: a location that cannot be
+    reached would make each of them wait for the same timeout.
+
+    Returns:
+        None when every archive is gone, else one line naming what was left, why, and what to do.
+    """
+    for done, uri in enumerate(uris):
+        try:
+            if _is_url(uri):
+                _filesystem(uri).rm_file(uri)
+            else:
+                _local(uri).unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
+        except Exception as exc:  # every backend raises its own errors: bad credentials, no bucket, network
+            why = str(exc) if isinstance(exc, ArtifactError) else _first_line(exc)
+            more = len(uris) - done - 1
+            also = f"; it and {more} more model artifacts are left" if more else "; it is left"
+            return f"could not remove {uri} ({why}){also} in their location, remove {'them' if more else 'it'} by hand"
+    return None

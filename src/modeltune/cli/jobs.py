@@ -290,8 +290,7 @@ def delete(
             console.print(f"Kept tuning job {job}.")
             raise typer.Exit(1)
     client = server_client()
-    if client:
-        client.delete(job)
-    else:
-        service.delete(open_store(store), job)
+    left = client.delete(job) if client else service.delete(open_store(store), job)
+    if left:
+        errors.print(f"warning: {left}", markup=False, highlight=False)
     console.print(f"Deleted tuning job {job}.")

@@ -38,6 +38,7 @@ from modeltune.executors import Executor
 from modeltune.executors.contract import LOG_FILE
 from modeltune.integrations import tracker_for
 from modeltune.runners import LocalRunner, Runner, RunnerEvents
+from modeltune.runners.uploads import UPLOAD_WAIT_SECONDS
 from modeltune.spec import TuningJobSpec
 from modeltune.stopping import StoppingRule
 from modeltune.store import Store, TrainingJob, TuningJob, leases
@@ -150,6 +151,7 @@ class Controller:
         except KeyboardInterrupt:
             self._stop_all("interrupted")
             self._drain()
+            self._settle_uploads()
             self._end_run(status=TuningJobStatus.STOPPED, status_reason="interrupted")
             raise
         except LeaseLost:
@@ -168,6 +170,7 @@ class Controller:
             if status.terminal:  # ended from outside, e.g. by 'modeltune stop' while this controller seemed dead
                 self._stop_all("the tuning job was ended from outside")
                 self._drain()
+                self._settle_uploads()
                 return self.job
             if status == TuningJobStatus.STOPPING:
                 self._stop_all("stopped by request")
@@ -312,10 +315,11 @@ class Controller:
 
     def _absorb(self, events: RunnerEvents) -> None:
         """Take in the runner's news: records that changed, and new values for the stopping rule."""
+        keeping = self.runner.keeping() if self.tracker is not None else []
         for record in events.changed:
             self.jobs.put(record)
-            if record.status.terminal and self.tracker is not None:
-                self.tracker.ended(record.id)
+            if record.status.terminal and self.tracker is not None and record.name not in keeping:
+                self.tracker.ended(record.id)  # once its model artifact is recorded too
         objective = self.spec.objective.metric
         updated = [tid for tid, values in events.values.items() if self.jobs.extend_curve(tid, values, objective)]
         if self.stopping_rule is None:
@@ -335,6 +339,16 @@ class Controller:
         while self.jobs.active and time.monotonic() < deadline:
             self._absorb(self.runner.poll(self.poll_seconds))
 
+    def _settle_uploads(self) -> None:
+        """Wait for the model artifacts still being uploaded (at most ``UPLOAD_WAIT_SECONDS``, renewing the
+        lease), then record those still unfinished as failed uploads."""
+        deadline = time.monotonic() + UPLOAD_WAIT_SECONDS
+        while self.runner.keeping() and time.monotonic() < deadline:
+            self._sync_status()
+            self._absorb(self.runner.poll(self.poll_seconds))
+        if self.runner.keeping():
+            self._absorb(self.runner.abandon(f"not done {UPLOAD_WAIT_SECONDS:g} s after the tuning job ended"))
+
     def _check_completion(self) -> Completion | None:
         scored = self.jobs.scored_in_end_order()
         return check_completion(self.spec.completion_criteria, self.spec.objective.type, scored, len(self.spec.ranges))
@@ -348,6 +362,7 @@ class Controller:
         return None
 
     def _finish(self, status: TuningJobStatus, reason: str | None) -> TuningJob:
+        self._settle_uploads()
         records = list(self.jobs.records.values())
         all_failed = bool(records) and all(r.status == TrainingJobStatus.FAILED for r in records)
         if status == TuningJobStatus.COMPLETED and all_failed:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from modeltune import extras
 from modeltune.analytics.progress import Progress
+from modeltune.artifacts import remove_models
 from modeltune.controller.loop import Controller, running_elsewhere
 from modeltune.controller.warm_start import check_warm_start
 from modeltune.core import ExecutorName, TuningJobStatus, utcnow
@@ -146,11 +147,15 @@ def resume(store: Store, name: str, max_jobs: int | None = None) -> TuningJob:
     return repo.get_tuning_job(store, name)
 
 
-def delete(store: Store, name: str) -> None:
-    """Remove an ended tuning job: its rows in the store and the folders of its training jobs.
+def delete(store: Store, name: str) -> str | None:
+    """Remove an ended tuning job: its model artifacts, its rows in the store and the folders of its training jobs.
 
-    Only folders inside this store's own jobs folder are removed, so files another
-    store (or the user) keeps elsewhere are never touched.
+    The model artifacts go first (from a folder or an fsspec location such as s3://), so none is left
+    without a record naming it unless this says so. Only folders inside this store's own jobs folder are
+    removed, so files another store (or the user) keeps elsewhere are never touched.
+
+    Returns:
+        None, or one line naming the model artifacts that could not be removed (the rest is deleted anyway).
     """
     job = repo.get_tuning_job(store, name)
     if not job.terminal:
@@ -158,8 +163,10 @@ def delete(store: Store, name: str) -> None:
             f"tuning job {name!r} has not ended ({job.status}); stop it first with 'modeltune stop {name}'"
         )
     own = store.jobs_folder().resolve()
-    folders = [Path(t.output_dir).resolve() for t in repo.list_training_jobs(store, job.id)]
+    records = repo.list_training_jobs(store, job.id)
+    left = remove_models([r.artifact_uri for r in records if r.artifact_uri])
     repo.delete_tuning_job(store, job.id)
-    for folder in [*folders, own / name]:
+    for folder in [*(Path(r.output_dir).resolve() for r in records), own / name]:
         if folder.is_relative_to(own) and folder != own:
             shutil.rmtree(folder, ignore_errors=True)
+    return left

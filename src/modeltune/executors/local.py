@@ -61,6 +61,8 @@ class LocalExecutor(Executor):
     Args:
         die_with_parent: end the training jobs when this process dies (for workers, which do not
             re-attach), instead of letting them run on for a successor.
+        detach: start each supervisor as no child of this process (followed like an attached job), so
+            it outlives a parent that kills its children when it ends (a Ray task's worker).
 
     The supervisor appends stdout and stderr to the job's log file and records the
     exit in the job's control folder, so a job survives the controller and a new
@@ -69,8 +71,9 @@ class LocalExecutor(Executor):
     the grace period; whatever the job left running when it exits is killed too.
     """
 
-    def __init__(self, die_with_parent: bool = False) -> None:
+    def __init__(self, die_with_parent: bool = False, detach: bool = False) -> None:
         self.die_with_parent = die_with_parent
+        self.detach = detach
         self._jobs: dict[str, _Followed] = {}
 
     def launch(self, request: LaunchRequest) -> int | None:
@@ -83,8 +86,8 @@ class LocalExecutor(Executor):
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARIABLES}
         env.update({"PYTHONUNBUFFERED": "1", **request.env, TOKEN_VARIABLE: token})
         # Run by path, isolated and without site-packages: it needs only the standard library, so it starts fast.
-        command = [sys.executable, "-I", "-S", supervisor.__file__]
-        command += ["--die-with-parent"] if self.die_with_parent else []
+        option = ["--die-with-parent"] if self.die_with_parent else ["--detach"] if self.detach else []
+        command = [sys.executable, "-I", "-S", supervisor.__file__, *option]
         command += [str(files.control_dir), str(files.log_path)]
         offset = files.log_path.stat().st_size if files.log_path.exists() else 0
         try:
@@ -105,6 +108,12 @@ class LocalExecutor(Executor):
             ending = {"exit_code": None, "stopped": False, "error": reason, "ended_at": time.time()}
             write_json(files.control_dir / EXIT_FILE, ending)
             self._jobs[files.name] = _Followed(files, offset)
+            return None
+        if self.detach:
+            process.wait()  # its first process ends once the supervisor wrote supervisor.json
+            if self.attach(files, offset):
+                return self._jobs[files.name].pid
+            self._jobs[files.name] = _Followed(files, offset, token=token)  # it could not start: lost
             return None
         self._jobs[files.name] = _Followed(files, offset, process=process, pid=process.pid, token=token)
         return process.pid

@@ -1,7 +1,7 @@
 """The supervisor: the process that runs one training job on its machine, apart from any controller.
 
-``python -I supervisor.py [--die-with-parent] CONTROL_DIR LOG_PATH -- ARGV...`` (run by path: it imports
-only the standard library)
+``python -I supervisor.py [--die-with-parent | --detach] CONTROL_DIR LOG_PATH -- ARGV...`` (run by path: it
+imports only the standard library)
 
 The executor starts it in a session of its own, so it outlives the controller that
 launched it. It starts the training command with stdout and stderr appended to the
@@ -18,7 +18,9 @@ grace period in ``stop.json`` (written by the executor just before) has passed. 
 supervisor is a child subreaper, so processes that leave the job's process group or
 session (``setsid``) stay its descendants and are stopped too; processes that carry
 the job's token in their environment are found even if they escaped otherwise. Once
-the training command exits, whatever it left running is killed.
+the training command exits, whatever it left running is killed. With ``--detach`` the supervisor forks
+and its first process exits once the second has written ``supervisor.json``: the supervisor is then no
+child of its starter, so it outlives a starter that kills its children when it ends (a Ray worker).
 
 It starts once per training job, so it imports only a few standard modules (no ``subprocess``,
 ``pathlib`` or ``json`` on the common path): every millisecond it spends starting is spent again
@@ -125,8 +127,16 @@ def signal_all(pids: set[int], sig: signal.Signals) -> None:
 class Supervisor:
     """Runs one training command to its end, stopping it on request (see the module docstring)."""
 
-    def __init__(self, control_dir: str, log_path: str, argv: list[str], die_with_parent: bool = False):
+    def __init__(
+        self,
+        control_dir: str,
+        log_path: str,
+        argv: list[str],
+        die_with_parent: bool = False,
+        ready_fd: int | None = None,
+    ):
         self.die_with_parent = die_with_parent
+        self.ready_fd = ready_fd  # told once supervisor.json is written (the first process of --detach waits)
         self.control_dir = control_dir
         self.log_path = log_path
         self.argv = argv
@@ -142,6 +152,8 @@ class Supervisor:
             _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         me = os.getpid()
         write_json(self._control(SUPERVISOR_FILE), {"pid": me, "start": start_ticks(me), "token": self.token})
+        if self.ready_fd is not None:
+            os.close(self.ready_fd)
         self._wake, wake_write = os.pipe()
         os.set_blocking(wake_write, False)
         signal.set_wakeup_fd(wake_write)
@@ -254,12 +266,20 @@ def _prctl(option: int, value: int) -> None:
 
 
 def main(args: list[str]) -> int:
-    """Entry point: ``[--die-with-parent] CONTROL_DIR LOG_PATH -- ARGV...``."""
-    die_with_parent = args[:1] == ["--die-with-parent"]
-    args = args[1:] if die_with_parent else args
+    """Entry point: ``[--die-with-parent | --detach] CONTROL_DIR LOG_PATH -- ARGV...``."""
+    option = args[0] if args[:1] in (["--die-with-parent"], ["--detach"]) else None
+    args = args[1:] if option else args
     separator = args.index("--")
     control_dir, log_path = args[:separator]
-    return Supervisor(control_dir, log_path, args[separator + 1 :], die_with_parent).run()
+    ready_fd = None
+    if option == "--detach":
+        ready_read, ready_fd = os.pipe()
+        if os.fork():  # the first process: gone once the supervisor (its child) wrote supervisor.json, or died
+            os.close(ready_fd)
+            os.read(ready_read, 1)
+            os._exit(0)
+        os.close(ready_read)
+    return Supervisor(control_dir, log_path, args[separator + 1 :], option == "--die-with-parent", ready_fd).run()
 
 
 if __name__ == "__main__":

@@ -58,3 +58,12 @@ class Runner(ABC):
     @abstractmethod
     def active(self) -> list[str]:
         """Names of the training jobs this runner runs or waits for."""
+
+    def keeping(self) -> list[str]:
+        """Names of ended training jobs whose model artifact is still being kept (``poll`` reports each
+        record once its ``artifact_uri``, or the upload's failure, is recorded)."""
+        return []
+
+    def abandon(self, why: str) -> RunnerEvents:
+        """Give up keeping the model artifacts still in progress: record each upload as failed, with ``why``."""
+        return RunnerEvents()

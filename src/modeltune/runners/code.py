@@ -10,9 +10,12 @@ import os
 import shutil
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modeltune.errors import SpecError
-from modeltune.store import Store, work
+
+if TYPE_CHECKING:  # the store is imported where it is used: a Ray task unpacks code without it
+    from modeltune.store import Store
 
 # Packed code larger than this is refused: data belongs in channels, not in source_dir.
 MAX_PACKAGE_BYTES = 100 * 1024 * 1024
@@ -29,7 +32,8 @@ def pack(source_dir: Path) -> bytes:
     if not source_dir.is_dir():
         raise SpecError(f"training.source_dir {str(source_dir)!r} is not a folder; check the path")
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    # Level 1: this repository's 3.5 MB of code packs in 0.6 s, not 3.1 s as at tarfile's 9 (2 busy cores); 15% larger.
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
         for root, folders, files in os.walk(source_dir):
             folders[:] = sorted(f for f in folders if f not in _SKIPPED)
             for name in sorted(files):
@@ -45,6 +49,8 @@ def pack(source_dir: Path) -> bytes:
 
 def store_code(store: Store, tuning_job_id: int, source_dir: Path) -> str:
     """Pack ``source_dir`` into the store for the tuning job (unless the same code is there); its digest."""
+    from modeltune.store import work
+
     data = pack(source_dir)
     digest = hashlib.sha256(data).hexdigest()
     if work.code_package_digest(store, tuning_job_id) != digest:
@@ -54,6 +60,8 @@ def store_code(store: Store, tuning_job_id: int, source_dir: Path) -> str:
 
 def fetch_code(store: Store, tuning_job_id: int, cache: Path) -> Path | None:
     """The tuning job's code unpacked in ``cache`` (once per digest); None when it has none in the store."""
+    from modeltune.store import work
+
     digest = work.code_package_digest(store, tuning_job_id)
     if digest is None:
         return None

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from modeltune.artifacts import ArtifactError, keep_model
+from modeltune.artifacts import keep_model
 from modeltune.core import MetricValue, TrainingJobStatus, utcnow
 from modeltune.executors import Executor, ExecutorEvent, JobFiles, LocalExecutor
 from modeltune.executors.contract import prepare_launch
@@ -17,6 +17,7 @@ from modeltune.resources import Allocation, Machine, ResourcePool
 from modeltune.runners.base import Runner, RunnerEvents
 from modeltune.runners.recording import Recorder
 from modeltune.runners.running_job import RunningJob
+from modeltune.runners.uploads import Kept, Uploads
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob
 
@@ -32,7 +33,8 @@ class LocalRunner(Runner):
     When the spec has ``training.resources``, a training job starts only once its CPUs, GPUs and
     memory are free on this machine (it waits Pending until then), and it gets its own GPUs. The
     model folder of a training job that ends Completed or Stopped is packed and kept in its artifact
-    location (``training.output_path``, by default the training job's own ``output/`` folder).
+    location (``training.output_path``, by default the training job's own ``output/`` folder) on an
+    upload thread: its status is recorded at once, its ``artifact_uri`` once the upload is done.
 
     Args:
         store: where the records are.
@@ -55,6 +57,8 @@ class LocalRunner(Runner):
         self._machine = machine
         self._pool: ResourcePool | None = None
         self.waiting: dict[str, RunningJob] = {}  # launched, waiting for resources, in launch order
+        self.uploads = Uploads()
+        self.uploading: dict[str, RunningJob] = {}  # ended, their model artifact being kept
         self._changed: list[TrainingJob] = []  # changes to report at the next poll
 
     @property
@@ -171,10 +175,21 @@ class LocalRunner(Runner):
             found.changed.append(self._finish(self.monitors[event.name], event))
         if exits:
             found.changed.extend(self._start_waiting())
+        found.changed.extend(self.uploaded())
         return found
+
+    def uploaded(self) -> list[TrainingJob]:
+        """Record the model artifacts whose upload ended since the last call; those training jobs as now stored."""
+        return [self._kept(kept) for kept in self.uploads.finished()]
 
     def active(self) -> list[str]:
         return [*self.monitors, *self.waiting]
+
+    def keeping(self) -> list[str]:
+        return self.uploads.pending()
+
+    def abandon(self, why: str) -> RunnerEvents:
+        return RunnerEvents(changed=[self._kept(Kept(name, None, why)) for name in self.uploads.abandon()])
 
     def _finish(self, monitor: RunningJob, event: ExecutorEvent) -> TrainingJob:
         """Record how a training job ended and forget it."""
@@ -182,23 +197,31 @@ class LocalRunner(Runner):
         if self._pool is not None:
             self._pool.release(monitor.name)
         outcome = monitor.outcome(event.exit_code, event.error)
-        reason, uri = outcome.reason, None
         if outcome.status in KEPT_MODELS:
-            try:
-                uri = keep_model(Path(monitor.record.output_dir), artifact_location(monitor), monitor.name)
-            except ArtifactError as exc:
-                folder = Path(monitor.record.output_dir) / "model"
-                reason = "; ".join(filter(None, [reason, f"model artifact upload failed: {exc}; kept in {folder}"]))
+            self.uploading[monitor.name] = monitor
+            self.uploads.start(monitor.name, lambda: self._keep(monitor))
         return self._update(
             monitor,
             status=outcome.status,
             final_objective=outcome.final_objective,
-            status_reason=reason,
+            status_reason=outcome.reason,
             exit_code=event.exit_code,
             ended_at=event.ended_at or utcnow(),
             retryable=outcome.retryable,
-            artifact_uri=uri,
         )
+
+    def _keep(self, monitor: RunningJob) -> str:
+        """Pack the training job's model folder and put it in its artifact location (on an upload thread)."""
+        return keep_model(Path(monitor.record.output_dir), artifact_location(monitor), monitor.name)
+
+    def _kept(self, kept: Kept) -> TrainingJob:
+        """Record where the model artifact of an ended training job is, or why it is not there."""
+        monitor = self.uploading.pop(kept.name)
+        if kept.uri is not None:
+            return self._update(monitor, artifact_uri=kept.uri)
+        folder = Path(monitor.record.output_dir) / "model"
+        failed = f"model artifact upload failed: {kept.error}; kept in {folder}"
+        return self._update(monitor, status_reason="; ".join(filter(None, [monitor.record.status_reason, failed])))
 
     def _update(self, monitor: RunningJob, **fields: Any) -> TrainingJob:
         """Write ``fields`` of the training job; its record as now."""

@@ -5,37 +5,42 @@ contract under the local executor on the node Ray picked. What the job writes st
 runs and is mirrored into the training job's folder on the controller's machine (log, metric files,
 failure reason, and at the end its model folder), so logs, metrics, early stopping and artifacts work
 as for local training jobs. A task whose node dies ends the training job ``Failed`` ("node lost").
-Ray tasks end with the controller that owns them: a resumed tuning job does not re-attach to them.
+Ray ends a task with the controller (its driver) that started it, but not its training job: the job's
+supervisor is no child of the task, and its folder on the node stays, so a resumed tuning job follows it
+with a new task on that node (``attach``), from where the store says the last controller read its log.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from modeltune import extras
+from modeltune.artifacts import MODEL_ARCHIVE, keep_model, unpack_model
 from modeltune.core import utcnow
 from modeltune.errors import ModeltuneError
 from modeltune.executors import Executor, ExecutorEvent, JobFiles, LaunchRequest
 from modeltune.metrics.report import METRICS_FILE
 from modeltune.runners.code import pack
-from modeltune.runners.local import LocalRunner
-from modeltune.runners.ray_task import FAILURE_FILE, HYPERTUNE_FILE, StopBoard, relocatable, run_on_node, unpack_bytes
+from modeltune.runners.local import LocalRunner, artifact_location
+from modeltune.runners.ray_task import FAILURE_FILE, HYPERTUNE_FILE, StopBoard, relocatable, run_on_node
 from modeltune.runners.running_job import RunningJob
 from modeltune.spec import TuningJobSpec
 from modeltune.spec.models import Resources
 from modeltune.store import Store, TrainingJob
 
 NODE_LOST = "node lost"
+# In a training job's folder here: the Ray node and the folder there where it runs (JSON).
+NODE_FILE = "ray.json"
 # How often the nodes of running training jobs are checked (Ray may not end a task whose node died).
 _NODE_CHECK_SECONDS = 1.0
-# How often the streams of running training jobs are looked at while poll() waits.
-_WAIT_SECONDS = 0.01
 
 
 def import_ray() -> Any:
@@ -93,8 +98,6 @@ class _Remote:
     needs: dict[str, float]
     started: bool = False
     node: str | None = None  # the Ray node it runs on, once it started
-    ended: ExecutorEvent | None = None
-    lines: list[ExecutorEvent] = field(default_factory=list)
 
 
 class RayExecutor(Executor):
@@ -143,8 +146,9 @@ class RayExecutor(Executor):
         resources = self._plans.pop(request.name, None)
         job = {**relocatable(request), "code": self._shipped(request.cwd)}
         generator = self._task.options(**ray_options(resources)).remote(job, self._board)
-        offset = request.files.log_path.stat().st_size if request.files.log_path.exists() else 0
-        self._jobs[request.name] = _Remote(request.files, generator, offset, _needs(resources))
+        request.files.log_path.parent.mkdir(parents=True, exist_ok=True)
+        request.files.log_path.write_bytes(b"")  # the copy of the node's log, byte for byte
+        self._jobs[request.name] = _Remote(request.files, generator, 0, _needs(resources))
         return None
 
     def _shipped(self, source_dir: Path) -> dict[str, Any]:
@@ -157,7 +161,30 @@ class RayExecutor(Executor):
         return self._code[source_dir]
 
     def attach(self, files: JobFiles, offset: int) -> bool:
-        return False  # a task ends with the controller (its owner) that started it
+        """Follow a training job an earlier controller's task left running on its node, with a new task on
+        that node (and the same resources) that reads its log there from ``offset`` on."""
+        try:
+            where = json.loads((files.control_dir / NODE_FILE).read_text())
+        except (OSError, ValueError):
+            return False  # its task never reported a node: it never started there
+        self._connect()
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        resources = self._plans.pop(files.name, None)
+        with open(files.log_path, "ab") as log:  # lines after ``offset`` come again from the node
+            log.truncate(offset)
+        report = files.control_dir / METRICS_FILE
+        job = {
+            "name": files.name,
+            "log": files.log_path.name,
+            "folder": where["folder"],
+            "log_offset": offset,
+            "report_offset": report.stat().st_size if report.exists() else 0,
+        }
+        on_node = NodeAffinitySchedulingStrategy(where["node"], soft=False)
+        generator = self._task.options(**ray_options(resources), scheduling_strategy=on_node).remote(job, self._board)
+        self._jobs[files.name] = _Remote(files, generator, offset, _needs(resources), started=True, node=where["node"])
+        return True
 
     def poll(self, timeout: float) -> list[ExecutorEvent]:
         if not self._jobs:
@@ -169,12 +196,17 @@ class RayExecutor(Executor):
             # Jobs of dead nodes first: ray.wait on the stream of a task whose node died can block for good.
             events = self._lost(ray)
             generators = [job.generator for job in self._jobs.values()]
-            ready, _ = ray.wait(generators, num_returns=len(generators), timeout=0) if generators else ([], [])
-            for job in [j for j in list(self._jobs.values()) if j.generator in ready]:
-                events += self._take(ray, job)
-            if events or time.monotonic() >= deadline or not self._jobs:
+            if not generators:
                 return events
-            time.sleep(min(_WAIT_SECONDS, max(0.0, deadline - time.monotonic())))
+            # Wait for the first chunk of any stream (at most until the next look at the nodes), then take
+            # every chunk that is there.
+            wait = 0.0 if events else min(max(0.0, deadline - time.monotonic()), _NODE_CHECK_SECONDS)
+            if ray.wait(generators, num_returns=1, timeout=wait)[0]:
+                ready = ray.wait(generators, num_returns=len(generators), timeout=0)[0]
+                for job in [j for j in list(self._jobs.values()) if j.generator in ready]:
+                    events += self._take(ray, job)
+            if events or time.monotonic() >= deadline:
+                return events
 
     def _lost(self, ray: Any) -> list[ExecutorEvent]:
         """Exit events of the training jobs whose node the cluster no longer has (checked now and then)."""
@@ -211,7 +243,10 @@ class RayExecutor(Executor):
             text = str(exc).strip().splitlines()
             chunk = {"exit": {"exit_code": None, "error": f"the Ray task failed: {text[-1] if text else exc}"}}
         job.started = True
-        job.node = chunk.get("node", job.node)
+        if "folder" in chunk:  # where it runs, for a controller that follows it after this one
+            job.node = chunk["node"]
+            where = {"node": chunk["node"], "folder": chunk["folder"]}
+            (job.files.control_dir / NODE_FILE).write_text(json.dumps(where))
         return self._mirror(job, chunk)
 
     def _mirror(self, job: _Remote, chunk: dict[str, Any]) -> list[ExecutorEvent]:
@@ -220,11 +255,9 @@ class RayExecutor(Executor):
         events = []
         if chunk.get("lines"):
             with open(job.files.log_path, "ab") as log:
-                for line in chunk["lines"]:
-                    data = line.encode("utf-8", "replace") + b"\n"
-                    log.write(data)
-                    job.offset += len(data)
-                    events.append(ExecutorEvent(job.files.name, line=line, offset=job.offset))
+                log.write(chunk["log"])
+            events += [ExecutorEvent(job.files.name, line=line, offset=offset) for line, offset in chunk["lines"]]
+            job.offset = chunk["lines"][-1][1]
         if chunk.get("report"):
             with open(folder / METRICS_FILE, "ab") as report:
                 report.write(chunk["report"])
@@ -234,8 +267,9 @@ class RayExecutor(Executor):
         if chunk.get("failure") is not None:
             (folder / FAILURE_FILE).parent.mkdir(parents=True, exist_ok=True)
             (folder / FAILURE_FILE).write_text(chunk["failure"])
-        if chunk.get("model") is not None:
-            unpack_bytes(chunk["model"], folder / "model")
+        if chunk.get("model") is not None:  # unpacked into the model folder by RayRunner._keep, off this thread
+            (folder / "output").mkdir(parents=True, exist_ok=True)
+            (folder / "output" / MODEL_ARCHIVE).write_bytes(chunk["model"])
         ending = chunk.get("exit")
         if ending is not None:
             del self._jobs[job.files.name]
@@ -284,6 +318,11 @@ class RayRunner(LocalRunner):
         self.ray = RayExecutor(address)
         super().__init__(store, self.ray)
 
+    def recover(self, records: Sequence[TrainingJob], spec: TuningJobSpec) -> list[TrainingJob]:
+        for record in records:
+            self.ray.plan(record.name, spec.training.resources)
+        return super().recover(records, spec)
+
     def launch(self, record: TrainingJob, spec: TuningJobSpec) -> TrainingJob:
         monitor = RunningJob(record, spec)
         reason = self.ray.why_not(spec.training.resources)
@@ -292,3 +331,11 @@ class RayRunner(LocalRunner):
             return self._finish(monitor, ExecutorEvent(record.name, error=f"could not start: {reason}"))
         self.ray.plan(record.name, spec.training.resources)
         return self._start(monitor, None)
+
+    def _keep(self, monitor: RunningJob) -> str:
+        """Unpack the model archive the node sent into the model folder here, and keep that archive."""
+        folder = Path(monitor.record.output_dir)
+        archive = folder / "output" / MODEL_ARCHIVE
+        if archive.exists():
+            unpack_model(archive, folder / "model")
+        return keep_model(folder, artifact_location(monitor), monitor.name, packed=archive.exists())

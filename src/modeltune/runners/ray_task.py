@@ -1,18 +1,19 @@
 """The Ray task that runs one training job on its node, and streams what it writes back to the controller.
 
 The training job runs under the local executor (its own supervisor, the unchanged training-job
-contract) in a folder of the node. The task yields chunks (dicts, pickled by Ray): new log lines,
-new ``modeltune.report`` lines, the cloudml-hypertune file when it changed, and at the end the
-exit, the ``output/failure`` reason and the packed model folder. A stop request reaches the task
-through a small actor it asks every ``_STOP_CHECK_SECONDS``.
+contract) in a folder of the node. The task yields chunks (dicts, pickled by Ray): first its node and
+folder, then new log bytes with their lines, new ``modeltune.report`` lines, the cloudml-hypertune
+file when it changed, and at the end the exit, the ``output/failure`` reason and the packed model
+folder. A task of a later controller follows a training job an earlier one left running there. A
+stop request reaches the task through a small actor it asks every ``_STOP_CHECK_SECONDS`` without
+waiting for its answer.
 """
 
 from __future__ import annotations
 
-import io
 import os
+import re
 import shutil
-import socket
 import tempfile
 import time
 import uuid
@@ -23,7 +24,6 @@ from typing import Any
 
 from modeltune.artifacts import pack_model
 from modeltune.executors import JobFiles, LaunchRequest, LocalExecutor
-from modeltune.executors.contract import LOG_FILE
 from modeltune.metrics.report import METRICS_FILE
 from modeltune.runners.code import unpack
 
@@ -54,6 +54,28 @@ class StopBoard:
         return self.requests.get(name)
 
 
+class _StopRequest:
+    """Whether this training job was asked to stop, from the controller's ``StopBoard``, never waiting for it:
+    the board's answer is looked at when it has come (the board may still be starting), and asked again
+    every ``_STOP_CHECK_SECONDS``."""
+
+    def __init__(self, board: Any, name: str):
+        self.board, self.name = board, name
+        self._answer = board.asked.remote(name)
+        self._asked_at = time.monotonic()
+
+    def grace(self) -> float | None:
+        """The grace period the training job was asked to stop with, or None (not asked, or no answer yet)."""
+        import ray
+
+        if not ray.wait([self._answer], timeout=0)[0]:
+            return None
+        grace: float | None = ray.get(self._answer)
+        if grace is None and time.monotonic() - self._asked_at >= _STOP_CHECK_SECONDS:
+            self._answer, self._asked_at = self.board.asked.remote(self.name), time.monotonic()
+        return grace
+
+
 def relocatable(request: LaunchRequest) -> dict[str, Any]:
     """What a node needs to run ``request`` in a folder of its own: the request, and the job folder's
     config files and channel links."""
@@ -62,13 +84,20 @@ def relocatable(request: LaunchRequest) -> dict[str, Any]:
     data = root / "input" / "data"
     return {
         "name": request.name,
+        "log": request.files.log_path.name,
         "argv": request.argv,
-        "cwd": str(request.cwd),
+        "cwd": str(request.cwd.resolve()),
         "env": request.env,
         "root": str(root),
         "config": {p.name: p.read_text() for p in sorted(config.glob("*.json"))},
         "links": {p.name: os.readlink(p) for p in sorted(data.iterdir()) if p.is_symlink()} if data.is_dir() else {},
     }
+
+
+def _moved(text: str, old: str, new: str) -> str:
+    """``text`` with the absolute path ``old`` replaced by ``new`` wherever it stands as a whole path or the
+    start of one (not inside a longer name: ``/a/b`` moves in ``/a/b/c`` and ``"/a/b"``, not in ``/a/bc``)."""
+    return re.sub(rf"(?<![\w./-]){re.escape(old)}(?=$|/|[^\w.-])", lambda _: new, text)
 
 
 def _place(job: dict[str, Any], folder: Path, code: Path) -> LaunchRequest:
@@ -83,22 +112,22 @@ def _place(job: dict[str, Any], folder: Path, code: Path) -> LaunchRequest:
         (folder / "input" / "data" / name).symlink_to(target, target_is_directory=True)
 
     def here(text: str) -> str:
-        return text.replace(root, str(folder)).replace(source_dir, str(code))
+        return _moved(_moved(text, root, str(folder)), source_dir, str(code))
 
     env = {key: here(value) for key, value in job["env"].items()}
     import ray
 
     env["SM_NUM_GPUS"] = str(len(ray.get_gpu_ids()))
     env[NODE_VARIABLE] = ray.get_runtime_context().get_node_id()
-    return LaunchRequest(JobFiles(job["name"], folder / LOG_FILE, folder), [here(a) for a in job["argv"]], code, env)
+    return LaunchRequest(JobFiles(job["name"], folder / job["log"], folder), [here(a) for a in job["argv"]], code, env)
 
 
 class _Output:
     """What the training job wrote since the last look: metric-report lines and the hypertune file."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, report_offset: int = 0):
         self.folder = folder
-        self.report_offset = 0
+        self.report_offset = report_offset  # what the controller has of the metric-report file
         self.hypertune = ""
 
     def new(self) -> dict[str, Any]:
@@ -128,55 +157,79 @@ def _packed_model(folder: Path) -> bytes:
 
 
 def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
-    """Run one training job here (a Ray generator task); yields its output as it comes, then its end."""
+    """Run one training job here, or follow the one an earlier task left running in ``job["folder"]`` (a Ray
+    generator task); yields where it runs, then its output as it comes, then its end.
+
+    The training job's supervisor is no child of this task's worker, and the folder stays, unless the
+    task yielded the job's end or was cancelled: a task that ends with its controller (Ray ends a task
+    whose owner died) leaves the job running for the next controller to follow.
+    """
     import ray
 
-    folder = Path(tempfile.gettempdir()) / "modeltune-ray" / f"{job['name']}-{uuid.uuid4().hex[:8]}"
-    yield {"host": socket.gethostname(), "node": ray.get_runtime_context().get_node_id()}
-    executor = LocalExecutor(die_with_parent=True)
+    following = "folder" in job
+    folder = Path(job["folder"]) if following else _CODE_CACHE.parent / f"{job['name']}-{uuid.uuid4().hex[:8]}"
+    yield {"node": ray.get_runtime_context().get_node_id(), "folder": str(folder)}
+    files = JobFiles(job["name"], folder / job["log"], folder)
+    executor = LocalExecutor(detach=True)
+    stop = _StopRequest(board, job["name"])
+    over = False
     try:
-        if ray.get(board.asked.remote(job["name"])) is not None:
-            yield {"exit": {"exit_code": None, "error": "stopped before it started", "ended_at": time.time()}}
+        if following and not executor.attach(files, job["log_offset"]):
+            over = True
+            yield _exit(None, "lost: its folder on the Ray node no longer shows that it ran", time.time())
             return
-        code = unpack(ray.get(job["code"]["data"]), job["code"]["digest"], _CODE_CACHE)
-        executor.launch(_place(job, folder, code))
-        output = _Output(folder)
-        stopping, last_check = False, time.monotonic()
-        while True:
-            events = executor.poll(_POLL_SECONDS)
-            chunk = output.new()
-            lines = [e.line for e in events if e.line is not None]
-            if lines:
-                chunk["lines"] = lines
-            ended = next((e for e in events if e.is_exit), None)
-            if ended is not None:
-                chunk["exit"] = {
-                    "exit_code": ended.exit_code,
-                    "error": ended.error,
-                    "ended_at": ended.ended_at.replace(tzinfo=UTC).timestamp() if ended.ended_at else time.time(),
-                }
-                failure = folder / FAILURE_FILE
-                chunk["failure"] = failure.read_text(errors="replace") if failure.exists() else None
-                chunk["model"] = _packed_model(folder)
-            if chunk:
-                yield chunk
-            if ended is not None:
+        if not following:
+            if stop.grace() is not None:
+                over = True
+                yield _exit(None, "stopped before it started", time.time())
                 return
-            if not stopping and time.monotonic() - last_check >= _STOP_CHECK_SECONDS:
-                last_check = time.monotonic()
-                grace = ray.get(board.asked.remote(job["name"]))
-                if grace is not None:
-                    executor.stop(job["name"], grace)
-                    stopping = True
+            code = unpack(ray.get(job["code"]["data"]), job["code"]["digest"], _CODE_CACHE)
+            executor.launch(_place(job, folder, code))
+        yield from _stream(
+            executor, files, _Output(folder, job.get("report_offset", 0)), stop, job.get("log_offset", 0)
+        )
+        over = True
+    except KeyboardInterrupt:  # cancelled (ray.cancel): nobody is to follow its training job
+        executor.close(0)
+        over = True
+        raise
     finally:
-        executor.close(0)  # only does something when the task itself was interrupted
-        shutil.rmtree(folder, ignore_errors=True)
+        if over:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def unpack_bytes(archive: bytes, folder: Path) -> None:
-    """Unpack a model archive received as bytes into ``folder``."""
-    import tarfile
+def _exit(exit_code: int | None, error: str | None, ended_at: float) -> dict[str, Any]:
+    return {"exit": {"exit_code": exit_code, "error": error, "ended_at": ended_at}}
 
-    folder.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-        tar.extractall(folder, filter="data")
+
+def _stream(
+    executor: LocalExecutor, files: JobFiles, output: _Output, stop: _StopRequest, sent: int
+) -> Iterator[dict[str, Any]]:
+    """The training job's output from byte ``sent`` of its log on, as it comes, then its end (with its failure
+    reason and packed model). The log goes as it is on the node, so the controller's copy is byte for byte
+    the same, and a later task follows on from the offset the controller has read to."""
+    stopping = False
+    while True:
+        events = executor.poll(_POLL_SECONDS)
+        chunk = output.new()
+        lines = [(e.line, e.offset) for e in events if e.line is not None]
+        if lines:
+            with open(files.log_path, "rb") as log:
+                log.seek(sent)
+                chunk["log"] = log.read(lines[-1][1] - sent)
+            chunk["lines"], sent = lines, lines[-1][1]
+        ended = next((e for e in events if e.is_exit), None)
+        if ended is not None:
+            moment = ended.ended_at.replace(tzinfo=UTC).timestamp() if ended.ended_at else time.time()
+            chunk |= _exit(ended.exit_code, ended.error, moment)
+            failure = files.control_dir / FAILURE_FILE
+            chunk["failure"] = failure.read_text(errors="replace") if failure.exists() else None
+            chunk["model"] = _packed_model(files.control_dir)
+        if chunk:
+            yield chunk
+        if ended is not None:
+            return
+        grace = None if stopping else stop.grace()
+        if grace is not None:
+            executor.stop(files.name, grace)
+            stopping = True

@@ -77,8 +77,8 @@ class MetricDefinition(_Model):
 class Resources(_Model):
     """What one training job needs; a training job starts only where all of it is free.
 
-    ``custom`` names resources of a Ray cluster's nodes (``{a100: 1}``); the local executor counts
-    CPUs, GPUs and memory only.
+    ``custom`` names other resources (``{a100: 1}``): those of a Ray cluster's nodes, or those this
+    machine declares in ``MODELTUNE_RESOURCES`` for the local executor.
     """
 
     cpus: RealNumber = Field(default=1.0, gt=0, le=100_000)

@@ -134,11 +134,16 @@ def describe(request: Request, name: str) -> dict[str, Any]:
 
 @router.delete("/tuning-jobs/{name}", status_code=204, response_class=Response)
 def delete(request: Request, name: str) -> Response:
-    """Delete an ended tuning job with its logs and model folders (``modeltune delete``)."""
+    """Delete an ended tuning job with its logs and models (``modeltune delete``); X-Warning names models left."""
     from modeltune.controller import service
 
-    service.delete(_store(request), name)
-    return Response(status_code=204)
+    left = service.delete(_store(request), name)
+    return Response(status_code=204, headers={"X-Warning": _latin1(left)} if left else None)
+
+
+def _latin1(text: str) -> str:
+    """``text`` as an HTTP header value can carry it (latin-1; other characters become '?')."""
+    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 @router.post("/tuning-jobs/{name}/stop", response_model=JobState)

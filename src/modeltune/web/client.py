@@ -97,9 +97,10 @@ class Client:
         body = {"MaxNumberOfTrainingJobs": max_jobs}
         return str(self._call("POST", f"/tuning-jobs/{name}/resume", json=body)["HyperParameterTuningJobStatus"])
 
-    def delete(self, name: str) -> None:
-        """Delete an ended tuning job with its logs and model folders."""
-        self._call("DELETE", f"/tuning-jobs/{name}")
+    def delete(self, name: str) -> str | None:
+        """Delete an ended tuning job with its logs and models; None, or a line naming the models left."""
+        left: str | None = self._request("DELETE", f"/tuning-jobs/{name}").headers.get("X-Warning")
+        return left
 
     def spec(self, name: str) -> dict[str, Any]:
         """The tuning job's spec, ready to edit and create a new job from."""

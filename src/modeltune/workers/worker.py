@@ -25,6 +25,7 @@ from modeltune.executors import LocalExecutor
 from modeltune.executors.contract import LOG_FILE
 from modeltune.runners import LocalRunner
 from modeltune.runners.code import fetch_code
+from modeltune.runners.uploads import UPLOAD_WAIT_SECONDS
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, work
 from modeltune.store import repository as repo
@@ -103,13 +104,14 @@ class Worker:
                 self._ship_logs()
                 self._claim()
                 self._send()
-                if self.runner.active():
+                if self.runner.active() or self.runner.keeping():
                     idle_since = time.monotonic()
                 elif self.max_idle is not None and time.monotonic() - idle_since > self.max_idle:
                     log.info("worker %s exits after %g s without work", self.id, self.max_idle)
                     break
         finally:
             self._give_back()
+            self._settle_uploads()
             work.end_worker(self.store, self.id)
 
     def _claim(self) -> None:
@@ -193,6 +195,17 @@ class Worker:
             )
         self._ship_logs()
         self.outbox.send()
+
+    def _settle_uploads(self) -> None:
+        """Wait for the model artifacts still being uploaded (bounded), then record the rest as failed."""
+        deadline = time.monotonic() + UPLOAD_WAIT_SECONDS
+        while self.runner.keeping() and time.monotonic() < deadline:
+            work.heartbeat(self.store, self.id)
+            time.sleep(self.poll_seconds)
+            self.runner.uploaded()
+            self._send()
+        self.runner.abandon(f"not done {UPLOAD_WAIT_SECONDS:g} s after worker {self.id} stopped")
+        self._send()
 
 
 def install_stop_handlers(worker: Worker) -> None:
