@@ -102,6 +102,17 @@ class TestExecutorContract:
         ignored = int(jobs.lines("pipe")[0].split()[1], 16)
         assert not ignored & (1 << (signal.SIGPIPE - 1))
 
+    def test_following_jobs_to_their_end_leaves_no_file_descriptor_open(self, jobs: Jobs) -> None:
+        # A controller follows thousands of training jobs: what it opens per job must be closed again.
+        jobs.launch("warm-up", "print('ok')")
+        jobs.wait_exit("warm-up")
+        before = len(os.listdir("/proc/self/fd"))
+        for index in range(5):
+            jobs.launch(f"short-{index}", "import time; time.sleep(0.2)")
+        for index in range(5):
+            jobs.wait_exit(f"short-{index}")
+        assert len(os.listdir("/proc/self/fd")) == before
+
     def test_non_utf8_output_is_replaced_not_fatal(self, jobs: Jobs) -> None:
         jobs.launch("bytes", "import sys\nsys.stdout.buffer.write(b'caf\\xe9 ok\\r\\n')\n")
         assert jobs.wait_exit("bytes").exit_code == 0
