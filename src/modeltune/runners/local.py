@@ -39,7 +39,7 @@ class LocalRunner(Runner):
     Args:
         store: where the records are.
         executor: how the processes run (``LocalExecutor`` by default).
-        recorder: where the changes go (straight to the store by default; a worker's outbox gathers them).
+        recorder: how the changes are written (a worker's keeps them for its own loop).
         machine: what the training jobs may use together (this machine, by default).
     """
 
@@ -166,16 +166,17 @@ class LocalRunner(Runner):
                 exits.append(event)
             else:
                 lines.setdefault(event.name, []).extend(monitor.feed_line(event.line or "", event.offset))
-        for name, monitor in self.monitors.items():
-            values = lines.get(name, []) + monitor.read_files()
-            if values:  # lines without values need not be recorded: reading them again finds nothing
-                self.recorder.progress(monitor.record, values, monitor.cursor)
-                found.values[monitor.record.id] = values
-        for event in exits:
-            found.changed.append(self._finish(self.monitors[event.name], event))
-        if exits:
-            found.changed.extend(self._start_waiting())
-        found.changed.extend(self.uploaded())
+        with self.recorder.gathered():  # what happened since the last poll, in one transaction
+            for name, monitor in self.monitors.items():
+                values = lines.get(name, []) + monitor.read_files()
+                if values:  # lines without values need not be recorded: reading them again finds nothing
+                    self.recorder.progress(monitor.record, values, monitor.cursor)
+                    found.values[monitor.record.id] = values
+            for event in exits:
+                found.changed.append(self._finish(self.monitors[event.name], event))
+            if exits:
+                found.changed.extend(self._start_waiting())
+            found.changed.extend(self.uploaded())
         return found
 
     def uploaded(self) -> list[TrainingJob]:

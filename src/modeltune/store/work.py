@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
-from modeltune.core import RUNNING_TRAINING, TERMINAL_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.core import RUNNING_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.store.connection import Store, retried
 from modeltune.store.records import TrainingJob
-from modeltune.store.repository import insert_metric_values
 from modeltune.store.schema import (
     CodePackageRow,
     LogChunkRow,
@@ -248,55 +246,6 @@ def expire_lost(store: Store, tuning_job_id: int) -> list[int]:
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") + "Z" if moment else "at an unknown time"
-
-
-@dataclass
-class WorkerChanges:
-    """What a worker learned about its training jobs since it last wrote to the store.
-
-    Attributes:
-        columns: columns to set, by training job id (a later change of a column replaces an earlier one).
-        values: (training job id, metric value), in the order they were reported.
-        logs: (training job id, byte offset, text) pieces of training-job logs.
-    """
-
-    columns: dict[int, dict[str, Any]] = field(default_factory=dict)
-    values: list[tuple[int, MetricValue]] = field(default_factory=list)
-    logs: list[tuple[int, int, str]] = field(default_factory=list)
-
-    def set(self, training_job_id: int, **columns: Any) -> None:
-        """Set columns of a training job (after those set before)."""
-        self.columns.setdefault(training_job_id, {}).update(columns)
-
-    def __bool__(self) -> bool:
-        return bool(self.columns or self.values or self.logs)
-
-
-@retried
-def record_worker_changes(store: Store, worker_id: str, changes: WorkerChanges) -> set[int]:
-    """Write a worker's changes in one transaction (one statement per training job, one per kind of row);
-    the ids of the training jobs whose columns it may no longer set (it lost them, or they ended), whose
-    columns were left as they were."""
-    lost: set[int] = set()
-    with store.write() as session:
-        for training_job_id, columns in changes.columns.items():
-            changed = session.execute(
-                update(TrainingJobRow)
-                .where(
-                    TrainingJobRow.id == training_job_id,
-                    TrainingJobRow.owner == worker_id,
-                    TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]),
-                )
-                .values(**columns)
-                .execution_options(synchronize_session=False)
-            )
-            if not changed.rowcount:  # type: ignore[attr-defined]
-                lost.add(training_job_id)
-        insert_metric_values(session, changes.values)
-        if changes.logs:
-            pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
-            session.execute(insert(LogChunkRow), pieces)
-    return lost
 
 
 def read_log(store: Store, training_job_id: int, after_offset: int = -1) -> list[tuple[int, str]]:

@@ -25,11 +25,11 @@ from modeltune.executors import LocalExecutor
 from modeltune.executors.contract import LOG_FILE
 from modeltune.runners import LocalRunner
 from modeltune.runners.code import fetch_code
+from modeltune.runners.recording import Recorder
 from modeltune.runners.uploads import UPLOAD_WAIT_SECONDS
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, work
 from modeltune.store import repository as repo
-from modeltune.workers.outbox import Outbox
 
 log = logging.getLogger(__name__)
 # Log text is shipped in pieces of at most this many bytes.
@@ -71,7 +71,7 @@ class Worker:
         self.max_idle = max_idle
         self.poll_seconds = poll_seconds
         self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.outbox = Outbox(store, self.id)
+        self.outbox = Recorder(store, owner=self.id, gathering=True)  # sent once per loop iteration
         self.runner = LocalRunner(store, LocalExecutor(die_with_parent=True), recorder=self.outbox)
         self.specs: dict[int, TuningJobSpec] = {}
         self.folders: dict[int, str] = {}  # tuning job id -> name, the folder of its training jobs here
