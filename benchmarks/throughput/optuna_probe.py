@@ -20,6 +20,7 @@ def main() -> None:
 
     for name in [n for n in vars(RDBStorage) if not n.startswith("_") and callable(getattr(RDBStorage, n))]:
         setattr(RDBStorage, name, probe.timed(getattr(RDBStorage, name)))
+    probe.count_round_trips()
     probe.dump_at_exit()
     storage_url, study_name, trials = sys.argv[1], sys.argv[2], int(sys.argv[3])
     optuna.logging.set_verbosity(optuna.logging.WARNING)

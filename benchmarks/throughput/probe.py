@@ -10,13 +10,17 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import resource
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-TOTALS = {"seconds": 0.0, "transactions": 0}
+TOTALS = {"seconds": 0.0, "transactions": 0, "round_trips": 0}
+# [seconds, transactions] by the store function that opened them (the caller of ``Store.read``/``write``).
+SITES: dict[str, list[float]] = {}
 _DEPTH = [0]
 
 
@@ -43,27 +47,53 @@ def timed_context(factory: Callable[..., Any]) -> Callable[..., Any]:
 
     @contextmanager
     def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        site = sys._getframe(2).f_code.co_name
         started = time.perf_counter()
         try:
             with factory(*args, **kwargs) as value:
                 yield value
         finally:
-            TOTALS["seconds"] += time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            TOTALS["seconds"] += seconds
             TOTALS["transactions"] += 1
+            totals = SITES.setdefault(site, [0.0, 0])
+            totals[0] += seconds
+            totals[1] += 1
 
     return wrapper
 
 
 def install() -> None:
-    """Time every modeltune store transaction of this process."""
+    """Time every modeltune store transaction of this process, and count its round trips to PostgreSQL."""
     from modeltune.store.connection import Store
 
     Store.read = timed_context(Store.read)  # type: ignore[method-assign]
     Store.write = timed_context(Store.write)  # type: ignore[method-assign]
+    count_round_trips()
+
+
+def count_round_trips() -> None:
+    """Count this process's exchanges with a PostgreSQL server (each waits for the server's answer): a
+    figure that, unlike time, does not depend on what else the machine is doing."""
+    import psycopg
+
+    wait = psycopg.Connection.wait
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        TOTALS["round_trips"] += 1
+        return wait(self, *args, **kwargs)
+
+    psycopg.Connection.wait = counted  # type: ignore[method-assign]
 
 
 def dump_at_exit() -> None:
     """Write the totals to ``$THROUGHPUT_PROBE_OUT`` when the process ends."""
     out = os.environ.get("THROUGHPUT_PROBE_OUT")
     if out:
-        atexit.register(lambda: Path(out).write_text(json.dumps(TOTALS)))
+        atexit.register(lambda: Path(out).write_text(json.dumps({**TOTALS, "sites": SITES, **cpu_seconds()})))
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by this process and by its ended children (their children included)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu_self": own.ru_utime + own.ru_stime, "cpu_children": children.ru_utime + children.ru_stime}

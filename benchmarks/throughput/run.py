@@ -80,10 +80,11 @@ def local_run(folder: Path, name: str, jobs: int, slots: int, seconds: float = 0
 
     store = Store(f"sqlite:///{folder / name / 'modeltune.db'}", home=folder / name)
     service.submit(store, parse_spec(spec(name, jobs, slots, seconds=seconds)))
-    before = dict(probe.TOTALS)
+    before, cpu = dict(probe.TOTALS), probe.cpu_seconds()
     service.run(store, name)
     result = timings(store, name, slots)
     result["store_ms_per_job"] = (probe.TOTALS["seconds"] - before["seconds"]) * 1000 / jobs
+    result["cpu_ms_per_job"] = (sum(probe.cpu_seconds().values()) - sum(cpu.values())) * 1000 / jobs
     return result
 
 
@@ -112,7 +113,7 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
     from modeltune.store import Store
 
     url = new_database(kind)
-    name = f"workers-{kind}"
+    name = f"workers-{kind}-{workers}x{slots}"
     store = Store(url, home=folder / name)
     service.submit(store, parse_spec(spec(name, jobs, workers * slots, executor="workers")))
     env = {**os.environ, "MODELTUNE_STORE": url, "MODELTUNE_HOME": str(folder / name / "workers")}
@@ -126,15 +127,25 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
         )
         for out in outs
     ]
-    before = dict(probe.TOTALS)
+    before, cpu = dict(probe.TOTALS), probe.cpu_seconds()
     service.run(store, name)
     for process in processes:
         process.wait(timeout=120)
     result = timings(store, name, workers * slots)
-    worker_seconds = sum(json.loads(out.read_text())["seconds"] for out in outs)
+    reports = [json.loads(out.read_text()) for out in outs]
     controller_seconds = probe.TOTALS["seconds"] - before["seconds"]
-    result["store_ms_per_job"] = (controller_seconds + worker_seconds) * 1000 / jobs
+    result["store_ms_per_job"] = (controller_seconds + sum(r["seconds"] for r in reports)) * 1000 / jobs
     result["controller_store_ms_per_job"] = controller_seconds * 1000 / jobs
+    if kind == "postgresql":  # counted in psycopg only
+        trips = probe.TOTALS["round_trips"] - before["round_trips"] + sum(r["round_trips"] for r in reports)
+        result["round_trips_per_job"] = trips / jobs
+    workers_cpu = sum(r["cpu_self"] + r["cpu_children"] for r in reports)
+    result["cpu_ms_per_job"] = (workers_cpu + sum(probe.cpu_seconds().values()) - sum(cpu.values())) * 1000 / jobs
+    sites: dict[str, float] = {}
+    for report in reports:
+        for site, (seconds, _) in report["sites"].items():
+            sites[site] = sites.get(site, 0.0) + seconds * 1000 / jobs
+    result["workers_store_ms_per_job_by_function"] = dict(sorted(sites.items(), key=lambda item: -item[1]))
     return result
 
 
@@ -158,13 +169,16 @@ def optuna_run(folder: Path, trials: int, processes: int) -> dict[str, Any]:
     wall = time.perf_counter() - started
     study = optuna.load_study(study_name="peer", storage=url)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    seconds = sum(json.loads(out.read_text())["seconds"] for out in outs)
+    reports = [json.loads(out.read_text()) for out in outs]
+    done = max(len(complete), 1)
     return {
         "trials": len(study.trials),
         "completed": len(complete),
         "wall_seconds": wall,
         "jobs_per_second": len(complete) / wall,
-        "store_ms_per_job": seconds * 1000 / max(len(complete), 1),
+        "store_ms_per_job": sum(r["seconds"] for r in reports) * 1000 / done,
+        "round_trips_per_job": sum(r["round_trips"] for r in reports) / done,
+        "cpu_ms_per_job": sum(r["cpu_self"] + r["cpu_children"] for r in reports) * 1000 / done,
     }
 
 
@@ -183,9 +197,10 @@ def main() -> None:
             print(f"local-{slots}", json.dumps(results[f"local-{slots}"]), flush=True)
         results["local-16-sleep-2s"] = local_run(folder, "sleepy", 64, 16, seconds=2.0)
         print("local-16-sleep-2s", json.dumps(results["local-16-sleep-2s"]), flush=True)
-        for kind in ("postgresql", "mariadb"):
-            results[f"workers-{kind}"] = workers_run(folder, kind, args.jobs, workers=4, slots=4)
-            print(f"workers-{kind}", json.dumps(results[f"workers-{kind}"]), flush=True)
+        for kind, slots in (("postgresql", 4), ("mariadb", 4), ("postgresql", 1)):
+            run_name = f"workers-{kind}" + ("" if slots == 4 else f"-4x{slots}")
+            results[run_name] = workers_run(folder, kind, args.jobs, workers=4, slots=slots)
+            print(run_name, json.dumps(results[run_name]), flush=True)
         results["optuna-rdb-postgresql"] = optuna_run(folder, args.jobs, processes=4)
         print("optuna", json.dumps(results["optuna-rdb-postgresql"]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -197,13 +212,18 @@ def main() -> None:
 def summary(results: dict[str, Any], jobs: int, load: float) -> str:
     """The results as a Markdown table with the targets."""
     rows = [
-        "| run | training jobs/s | overhead ms (median, p90) | store ms per job | slot use |",
-        "|---|--:|--:|--:|--:|",
+        "| run | training jobs/s | overhead ms (median, p90) | store ms per job | round trips per job "
+        "| CPU ms per job | slot use |",
+        "|---|--:|--:|--:|--:|--:|--:|",
     ]
     for name, r in results.items():
         overhead = f"{r['overhead_ms_median']:.1f}, {r['overhead_ms_p90']:.1f}" if "overhead_ms_median" in r else "-"
         use = f"{r['utilisation']:.0%}" if "utilisation" in r else "-"
-        rows.append(f"| {name} | {r['jobs_per_second']:.1f} | {overhead} | {r['store_ms_per_job']:.1f} | {use} |")
+        trips = f"{r['round_trips_per_job']:.1f}" if "round_trips_per_job" in r else "-"
+        rows.append(
+            f"| {name} | {r['jobs_per_second']:.1f} | {overhead} | {r['store_ms_per_job']:.1f} | {trips} "
+            f"| {r['cpu_ms_per_job']:.0f} | {use} |"
+        )
     return "\n".join(
         [
             "# Throughput: many short training jobs",
@@ -213,8 +233,12 @@ def summary(results: dict[str, Any], jobs: int, load: float) -> str:
             "same Python one-liner that "
             "prints its value. *Overhead*: from a training job's recorded end to the next one's start (a slot "
             "freeing to a process starting). *Store ms per job*: wall time inside store transactions (modeltune: "
-            "the controller's and the workers'; Optuna: inside RDBStorage's methods), per training job. Workers: 4 "
-            "processes x 4 slots; Optuna: 4 processes with RDBStorage on the same PostgreSQL server. "
+            "the controller's and the workers'; Optuna: inside RDBStorage's methods), per training job. *Round "
+            "trips*: exchanges with the PostgreSQL server that waited for its answer (counted in psycopg), which "
+            "unlike times do not depend on what else the machine does. *CPU ms per job*: CPU time of every "
+            "process of the run (controller, workers, supervisors, the one-liners; Optuna's processes and their "
+            "one-liners). Workers: 4 processes x 4 slots (`-4x1`: x 1 slot, as many processes at once as "
+            "Optuna's); Optuna: 4 processes with RDBStorage on the same PostgreSQL server. "
             f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the start (other work was running).",
             "",
             *rows,

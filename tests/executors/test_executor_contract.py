@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from modeltune.core import utcnow
@@ -91,6 +92,26 @@ class TestExecutorContract:
         )
         assert jobs.wait_exit("env").exit_code == 0
         assert jobs.lines("env") == [str(tmp_path), "a b=c 1 True"]
+
+    def test_the_command_gets_sigpipe_at_its_default_not_ignored_as_python_has_it(
+        self, executor: Executor, jobs: Jobs
+    ) -> None:
+        # A shell pipeline such as 'yes | head' relies on SIGPIPE ending the writer.
+        executor.launch(replace(jobs.request("pipe", ""), argv=["grep", "SigIgn", "/proc/self/status"]))
+        assert jobs.wait_exit("pipe", timeout=10).exit_code == 0
+        ignored = int(jobs.lines("pipe")[0].split()[1], 16)
+        assert not ignored & (1 << (signal.SIGPIPE - 1))
+
+    def test_following_jobs_to_their_end_leaves_no_file_descriptor_open(self, jobs: Jobs) -> None:
+        # A controller follows thousands of training jobs: what it opens per job must be closed again.
+        jobs.launch("warm-up", "print('ok')")
+        jobs.wait_exit("warm-up")
+        before = len(os.listdir("/proc/self/fd"))
+        for index in range(5):
+            jobs.launch(f"short-{index}", "import time; time.sleep(0.2)")
+        for index in range(5):
+            jobs.wait_exit(f"short-{index}")
+        assert len(os.listdir("/proc/self/fd")) == before
 
     def test_non_utf8_output_is_replaced_not_fatal(self, jobs: Jobs) -> None:
         jobs.launch("bytes", "import sys\nsys.stdout.buffer.write(b'caf\\xe9 ok\\r\\n')\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -48,6 +49,7 @@ class _Followed:
     start: int | None = None
     token: str = ""
     give_up_at: float | None = None
+    exit_fd: int | None = None  # readable once the supervisor has ended (a pidfd), so a wait wakes at once
 
     def supervisor_alive(self) -> bool:
         if self.process is not None:
@@ -85,9 +87,9 @@ class LocalExecutor(Executor):
         token = uuid.uuid4().hex
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARIABLES}
         env.update({"PYTHONUNBUFFERED": "1", **request.env, TOKEN_VARIABLE: token})
-        # Run by path in isolated mode: it needs only the standard library, so it starts fast.
+        # Run by path, isolated and without site-packages: it needs only the standard library, so it starts fast.
         option = ["--die-with-parent"] if self.die_with_parent else ["--detach"] if self.detach else []
-        command = [sys.executable, "-I", supervisor.__file__, *option]
+        command = [sys.executable, "-I", "-S", supervisor.__file__, *option]
         command += [str(files.control_dir), str(files.log_path)]
         offset = files.log_path.stat().st_size if files.log_path.exists() else 0
         try:
@@ -115,7 +117,9 @@ class LocalExecutor(Executor):
                 return self._jobs[files.name].pid
             self._jobs[files.name] = _Followed(files, offset, token=token)  # it could not start: lost
             return None
-        self._jobs[files.name] = _Followed(files, offset, process=process, pid=process.pid, token=token)
+        exit_fd = None if self.detach else _exit_fd(process.pid)  # a detached one's first process ends at once
+        followed = _Followed(files, offset, process=process, pid=process.pid, token=token, exit_fd=exit_fd)
+        self._jobs[files.name] = followed
         return process.pid
 
     def attach(self, files: JobFiles, offset: int) -> bool:
@@ -123,8 +127,10 @@ class LocalExecutor(Executor):
             started = json.loads((files.control_dir / SUPERVISOR_FILE).read_text())
         except (OSError, ValueError):
             return False
+        pid = started.get("pid")
+        token = started.get("token", "")
         self._jobs[files.name] = _Followed(
-            files, offset, pid=started.get("pid"), start=started.get("start"), token=started.get("token", "")
+            files, offset, pid=pid, start=started.get("start"), token=token, exit_fd=_exit_fd(pid)
         )
         return True
 
@@ -134,7 +140,18 @@ class LocalExecutor(Executor):
             events = [event for job in list(self._jobs.values()) for event in self._scan(job)]
             if events or time.monotonic() >= deadline:
                 return events
-            time.sleep(min(_SCAN_SECONDS, max(0.0, deadline - time.monotonic())))
+            self._wait(min(_SCAN_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, waking as soon as a supervisor ends (its end is then read from its files)."""
+        watched = {job.exit_fd: job for job in self._jobs.values() if job.exit_fd is not None}
+        if not watched:
+            time.sleep(seconds)
+            return
+        ready, _, _ = select.select(list(watched), [], [], seconds)
+        for fd in ready:  # one wake-up per supervisor
+            os.close(fd)
+            watched[fd].exit_fd = None
 
     def _scan(self, job: _Followed) -> list[ExecutorEvent]:
         """New complete log lines of ``job``, and its exit once it has ended and its log is read."""
@@ -142,6 +159,7 @@ class LocalExecutor(Executor):
         events = self._read_lines(job, final=ended is not None)
         if ended is not None:
             del self._jobs[job.files.name]
+            _close(job.exit_fd)
             events.append(replace(ended, offset=job.offset))
         return events
 
@@ -223,3 +241,21 @@ class LocalExecutor(Executor):
         deadline = time.monotonic() + grace_seconds + _SUPERVISOR_GRACE + 1
         while self._jobs and time.monotonic() < deadline:
             self.poll(0.1)
+        for job in self._jobs.values():
+            _close(job.exit_fd)
+            job.exit_fd = None
+
+
+def _exit_fd(pid: int | None) -> int | None:
+    """A file descriptor that becomes readable when process ``pid`` ends (Linux 5.3 and newer), or None."""
+    if pid is None or not hasattr(os, "pidfd_open"):
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return None
+
+
+def _close(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)

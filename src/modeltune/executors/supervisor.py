@@ -22,20 +22,22 @@ the training command exits, whatever it left running is killed. With ``--detach`
 and its first process exits once the second has written ``supervisor.json``: the supervisor is then no
 child of its starter, so it outlives a starter that kills its children when it ends (a Ray worker).
 
-Only the standard library is imported: this process starts once per training job.
+It starts once per training job, so it imports only a few standard modules (no ``subprocess``,
+``pathlib`` or ``json`` on the common path): every millisecond it spends starting is spent again
+for each training job.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Mapping
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing itself is not imported: it costs more than the rest of this module
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 TOKEN_VARIABLE = "MODELTUNE_TRAINING_TOKEN"
 SUPERVISOR_FILE = "supervisor.json"
@@ -44,24 +46,46 @@ STOP_FILE = "stop.json"
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_PDEATHSIG = 1
 _TICK_SECONDS = 0.05
+# Signals Python ignores for itself that the training command gets back at their default.
+_RESTORED_SIGNALS = [getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)]
 # Longest sleep between checks when no signal arrives.
 _IDLE_WAKE = 1.0
 
 
-def write_json(path: Path, data: Mapping[str, object]) -> None:
-    """Write ``data`` to ``path`` atomically (a reader sees the old file or the whole new one)."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data))
+def write_json(path: str | os.PathLike[str], data: Mapping[str, object]) -> None:
+    """Write ``data`` (numbers, booleans, None and strings) to ``path`` as JSON, atomically: a reader sees
+    the old file or the whole new one."""
+    partial = os.fspath(path) + ".partial"
+    with open(partial, "w", encoding="utf-8") as handle:
+        handle.write("{" + ", ".join(f"{_json(key)}: {_json(value)}" for key, value in data.items()) + "}")
     os.replace(partial, path)
+
+
+def _json(value: object) -> str:
+    """One JSON scalar; the json module loads only for text that needs escaping (the rare error reason)."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str) and value.isascii() and value.replace("_", "").replace("-", "").isalnum():
+        return f'"{value}"'
+    import json
+
+    return json.dumps(value)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def start_ticks(pid: int) -> int | None:
     """The start time of process ``pid`` in clock ticks since boot, or None when it does not exist."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _read(f"/proc/{pid}/stat").rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return int(fields[19]) if fields[0] not in ("Z", "X") else None
+    return int(fields[19]) if fields[0] not in (b"Z", b"X") else None
 
 
 def job_processes(root: int, token: str) -> set[int]:
@@ -74,11 +98,11 @@ def job_processes(root: int, token: str) -> set[int]:
             continue
         pid = int(entry)
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            if fields[0] in ("Z", "X"):
+            fields = _read(f"/proc/{pid}/stat").rsplit(b")", 1)[1].split()
+            if fields[0] in (b"Z", b"X"):
                 continue
             parents[pid] = int(fields[1])
-            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+            if marker in _read(f"/proc/{pid}/environ").split(b"\0"):
                 found.add(pid)
         except (OSError, IndexError, ValueError):
             continue
@@ -105,8 +129,8 @@ class Supervisor:
 
     def __init__(
         self,
-        control_dir: Path,
-        log_path: Path,
+        control_dir: str,
+        log_path: str,
         argv: list[str],
         die_with_parent: bool = False,
         ready_fd: int | None = None,
@@ -127,7 +151,7 @@ class Supervisor:
         if self.die_with_parent:  # a worker's training jobs end with it: it is not re-attached to
             _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         me = os.getpid()
-        write_json(self.control_dir / SUPERVISOR_FILE, {"pid": me, "start": start_ticks(me), "token": self.token})
+        write_json(self._control(SUPERVISOR_FILE), {"pid": me, "start": start_ticks(me), "token": self.token})
         if self.ready_fd is not None:
             os.close(self.ready_fd)
         self._wake, wake_write = os.pipe()
@@ -136,28 +160,51 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGTERM, self._on_stop)
         try:
-            with open(self.log_path, "ab") as log:
-                child = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            child = self._spawn()
         except (OSError, ValueError) as exc:
             reason = f"could not start {self.argv[0]!r}: {getattr(exc, 'strerror', None) or exc}"
             with open(self.log_path, "a", encoding="utf-8") as log:
                 log.write(reason + "\n")
             ending = {"exit_code": None, "stopped": False, "error": reason, "ended_at": time.time()}
-            write_json(self.control_dir / EXIT_FILE, ending)
+            write_json(self._control(EXIT_FILE), ending)
             return 0
         if self.stopping:  # asked to stop while it was starting
-            signal_all({child.pid}, signal.SIGTERM)
-        code = self._wait(child.pid)
-        signal_all(job_processes(me, self.token), signal.SIGKILL)  # what the command left running
-        self._reap_all(deadline=time.monotonic() + 2)
+            signal_all({child}, signal.SIGTERM)
+        code = self._wait(child)
+        if _has_children():  # what the command left running (none can have left this process's tree)
+            signal_all(job_processes(me, self.token), signal.SIGKILL)
+            self._reap_all(deadline=time.monotonic() + 2)
         ending = {"exit_code": code, "stopped": self.stopping, "error": None, "ended_at": time.time()}
-        write_json(self.control_dir / EXIT_FILE, ending)
+        write_json(self._control(EXIT_FILE), ending)
         return 0
+
+    def _spawn(self) -> int:
+        """Start the training command, stdin empty, stdout and stderr appended to the log; its pid."""
+        log = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            return os.posix_spawnp(
+                self.argv[0],
+                self.argv,
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, log, 1),
+                    (os.POSIX_SPAWN_DUP2, log, 2),
+                ],
+                setsigdef=_RESTORED_SIGNALS,  # Python ignores SIGPIPE; the command gets the default
+            )
+        finally:
+            os.close(log)
+
+    def _control(self, name: str) -> str:
+        return os.path.join(self.control_dir, name)
 
     def _on_stop(self, _signum: int, _frame: object) -> None:
         grace = 0.0
         try:
-            grace = float(json.loads((self.control_dir / STOP_FILE).read_text())["grace_seconds"])
+            import json
+
+            grace = float(json.loads(_read(self._control(STOP_FILE)))["grace_seconds"])
         except (OSError, ValueError, KeyError, TypeError):
             pass
         self.stopping = True
@@ -198,6 +245,15 @@ class Supervisor:
                 time.sleep(_TICK_SECONDS)
 
 
+def _has_children() -> bool:
+    """Whether any process is still below this one (an ended one may be reaped by asking)."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return True
+
+
 def _prctl(option: int, value: int) -> None:
     """Linux's prctl: here, become the child subreaper (orphaned descendants are re-parented to this
     process instead of init) or ask for a signal when the parent dies. Elsewhere a no-op."""
@@ -214,7 +270,7 @@ def main(args: list[str]) -> int:
     option = args[0] if args[:1] in (["--die-with-parent"], ["--detach"]) else None
     args = args[1:] if option else args
     separator = args.index("--")
-    control_dir, log_path = (Path(a) for a in args[:separator])
+    control_dir, log_path = args[:separator]
     ready_fd = None
     if option == "--detach":
         ready_read, ready_fd = os.pipe()

@@ -15,11 +15,11 @@ from modeltune.executors import Executor, ExecutorEvent, JobFiles, LocalExecutor
 from modeltune.executors.contract import prepare_launch
 from modeltune.resources import Allocation, Machine, ResourcePool
 from modeltune.runners.base import Runner, RunnerEvents
+from modeltune.runners.recording import Recorder
 from modeltune.runners.running_job import RunningJob
 from modeltune.runners.uploads import Kept, Uploads
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob
-from modeltune.store import repository as repo
 
 # Training jobs whose model folder is packed and kept (SageMaker keeps the model of a stopped job too).
 KEPT_MODELS = (TrainingJobStatus.COMPLETED, TrainingJobStatus.STOPPED)
@@ -39,8 +39,7 @@ class LocalRunner(Runner):
     Args:
         store: where the records are.
         executor: how the processes run (``LocalExecutor`` by default).
-        owner: a worker's id: its writes then apply only while it still owns the training job, so a
-            worker taken for lost cannot overwrite what happened since.
+        recorder: how the changes are written (a worker's keeps them for its own loop).
         machine: what the training jobs may use together (this machine, by default).
     """
 
@@ -48,12 +47,12 @@ class LocalRunner(Runner):
         self,
         store: Store,
         executor: Executor | None = None,
-        owner: str | None = None,
+        recorder: Recorder | None = None,
         machine: Machine | None = None,
     ):
         self.store = store
         self.executor = executor or LocalExecutor()
-        self.owner = owner
+        self.recorder = recorder or Recorder(store)
         self.monitors: dict[str, RunningJob] = {}
         self._machine = machine
         self._pool: ResourcePool | None = None
@@ -167,16 +166,17 @@ class LocalRunner(Runner):
                 exits.append(event)
             else:
                 lines.setdefault(event.name, []).extend(monitor.feed_line(event.line or "", event.offset))
-        for name, monitor in self.monitors.items():
-            values = lines.get(name, []) + monitor.read_files()
-            if values:  # lines without values need not be recorded: reading them again finds nothing
-                repo.record_progress(self.store, monitor.record.id, values, monitor.cursor)
-                found.values[monitor.record.id] = values
-        for event in exits:
-            found.changed.append(self._finish(self.monitors[event.name], event))
-        if exits:
-            found.changed.extend(self._start_waiting())
-        found.changed.extend(self.uploaded())
+        with self.recorder.gathered():  # what happened since the last poll, in one transaction
+            for name, monitor in self.monitors.items():
+                values = lines.get(name, []) + monitor.read_files()
+                if values:  # lines without values need not be recorded: reading them again finds nothing
+                    self.recorder.progress(monitor.record, values, monitor.cursor)
+                    found.values[monitor.record.id] = values
+            for event in exits:
+                found.changed.append(self._finish(self.monitors[event.name], event))
+            if exits:
+                found.changed.extend(self._start_waiting())
+            found.changed.extend(self.uploaded())
         return found
 
     def uploaded(self) -> list[TrainingJob]:
@@ -225,11 +225,8 @@ class LocalRunner(Runner):
         return self._update(monitor, status_reason="; ".join(filter(None, [monitor.record.status_reason, failed])))
 
     def _update(self, monitor: RunningJob, **fields: Any) -> TrainingJob:
-        """Write ``fields`` of the training job (when this runner's owner still holds it); its record as now."""
-        if self.owner is None:
-            repo.update_training_job(self.store, monitor.record.id, **fields)
-        elif not repo.update_owned_training_job(self.store, monitor.record.id, self.owner, **fields):
-            self.executor.stop(monitor.name, 0)  # given up as lost: another runs it now
+        """Write ``fields`` of the training job; its record as now."""
+        self.recorder.update(monitor.record, **fields)
         monitor.record = replace(monitor.record, **fields)
         return monitor.record
 

@@ -33,7 +33,9 @@ class WorkerPoolRunner(Runner):
     def __init__(self, store: Store):
         self.store = store
         self.watched: dict[int, TrainingJob] = {}
-        self._last_value = work.newest_metric_value_id(store)
+        # Per watched training job, the id of its newest metric value already reported.
+        self._seen_value: dict[int, int] = {}
+        self._first_value = work.newest_metric_value_id(store)  # values before this were stored already
         self._last_lost_check = 0.0
         self._code_stored = False
 
@@ -80,8 +82,10 @@ class WorkerPoolRunner(Runner):
         if now - self._last_lost_check >= _LOST_CHECK_SECONDS:
             self._last_lost_check = now
             work.expire_lost(self.store, next(iter(self.watched.values())).tuning_job_id)
-        events.values, self._last_value = work.metric_values_since(self.store, list(self.watched), self._last_value)
-        for record in work.get_training_jobs(self.store, list(self.watched)):
+        after = {i: self._seen_value.get(i, self._first_value) for i in self.watched}
+        records, events.values, newest = work.followed_training_jobs(self.store, after)
+        self._seen_value.update(newest)
+        for record in records:
             before = self.watched[record.id]
             if (record.status, record.started_at, record.output_dir) != (
                 before.status,
@@ -91,6 +95,7 @@ class WorkerPoolRunner(Runner):
                 events.changed.append(record)
             if record.status.terminal:
                 del self.watched[record.id]
+                self._seen_value.pop(record.id, None)
             else:
                 self.watched[record.id] = record
         return events

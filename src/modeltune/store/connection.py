@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DisconnectionError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modeltune.errors import StoreError
@@ -25,6 +25,9 @@ from modeltune.store.schema import SCHEMA_REVISION, StoreInfoRow
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Seconds a writer waits for another process's write transaction before giving up.
 _SQLITE_BUSY_TIMEOUT_S = 60
+# A pooled server connection unused this long is pinged before use (the server may have closed it);
+# busier connections skip that round trip.
+IDLE_PING_SECONDS = 10.0
 
 
 def default_home() -> Path:
@@ -108,6 +111,27 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat unused for ``IDLE_PING_SECONDS``: one that the
+    server closed meanwhile is replaced, and a connection in steady use costs no extra round trip."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # a new connection, or one in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(str(exc)) from exc
+            raise
+
+
 _MIGRATION_LOCK = threading.Lock()
 # Any fixed number: the key of the advisory lock that serialises migrations.
 _ADVISORY_KEY = 7_361_042
@@ -159,7 +183,12 @@ class Store:
                 # READ COMMITTED (PostgreSQL's default) keeps MySQL's InnoDB from locking rows a statement
                 # only looked at, which made concurrent workers deadlock.
                 options = {"isolation_level": "READ COMMITTED"} if backend in ("mysql", "mariadb") else {}
-                self._read_engine = self._write_engine = create_engine(self.url, pool_pre_ping=True, **options)
+                self._write_engine = create_engine(self.url, **options)
+                # Reads run in autocommit: one round trip per statement, no BEGIN and ROLLBACK around it.
+                # They lose nothing: under READ COMMITTED each statement sees its own snapshot anyway.
+                self._read_engine = create_engine(self.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+                for engine in (self._read_engine, self._write_engine):
+                    _ping_idle_connections(engine)
         except (ArgumentError, ValueError):
             raise StoreError(
                 f"store URL {redact(self.url)!r} is not a valid database URL, e.g. sqlite:///path/to/db or "

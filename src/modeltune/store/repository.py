@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from modeltune.core import TERMINAL_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
 from modeltune.store.connection import Store, retried
 from modeltune.store.records import TrainingJob, TuningJob
-from modeltune.store.schema import MetricValueRow, TrainingJobRow, TuningJobRow
+from modeltune.store.schema import LogChunkRow, MetricValueRow, TrainingJobRow, TuningJobRow
 
 
 def create_tuning_job(store: Store, name: str, spec: dict[str, Any]) -> TuningJob:
@@ -138,22 +140,6 @@ def update_training_job(store: Store, training_job_id: int, **fields: Any) -> No
 
 
 @retried
-def update_owned_training_job(store: Store, training_job_id: int, owner: str, **fields: Any) -> bool:
-    """Set columns of a training job that ``owner`` still holds and that has not ended; False otherwise."""
-    with store.write() as session:
-        changed = session.execute(
-            update(TrainingJobRow)
-            .where(
-                TrainingJobRow.id == training_job_id,
-                TrainingJobRow.owner == owner,
-                TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]),
-            )
-            .values(**fields)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(changed.rowcount)  # type: ignore[attr-defined]
-
-
 def list_training_jobs(store: Store, tuning_job_id: int) -> list[TrainingJob]:
     """A tuning job's training jobs in creation order."""
     return page_training_jobs(store, tuning_job_id, "number")
@@ -213,27 +199,68 @@ def get_training_job(store: Store, tuning_job: TuningJob, name: str) -> Training
 @retried
 def add_metric_values(store: Store, values: Iterable[tuple[int, MetricValue]]) -> None:
     """Store (training job id, metric value) pairs in one transaction."""
-    rows = [
-        MetricValueRow(training_job_id=tid, name=v.name, value=v.value, step=v.step, timestamp=v.timestamp)
-        for tid, v in values
-    ]
-    if rows:
-        with store.write() as session:
-            session.add_all(rows)
+    with store.write() as session:
+        insert_metric_values(session, values)
+
+
+@dataclass
+class TrainingJobChanges:
+    """What a runner learned about its training jobs, to be written in one transaction.
+
+    Attributes:
+        columns: columns to set, by training job id (a later change of a column replaces an earlier one).
+        values: (training job id, metric value), in the order they were reported.
+        logs: (training job id, byte offset, text) pieces of training-job logs shipped to the store.
+    """
+
+    columns: dict[int, dict[str, Any]] = field(default_factory=dict)
+    values: list[tuple[int, MetricValue]] = field(default_factory=list)
+    logs: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def set(self, training_job_id: int, **columns: Any) -> None:
+        """Set columns of a training job (after those set before)."""
+        self.columns.setdefault(training_job_id, {}).update(columns)
+
+    def __bool__(self) -> bool:
+        return bool(self.columns or self.values or self.logs)
 
 
 @retried
-def record_progress(store: Store, training_job_id: int, values: Sequence[MetricValue], cursor: dict[str, Any]) -> None:
-    """Store a training job's new metric values with how far its files have been read, in one transaction,
-    so that a restarted reader continues exactly where the stored values end."""
+def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None = None) -> set[int]:
+    """Write ``changes`` in one transaction: one statement per training job and one per kind of row.
+
+    Values go in with the columns (a file cursor among them), so a restarted reader continues exactly
+    where the stored values end. With an ``owner`` (a worker), columns are set only on training jobs it
+    still holds that have not ended; returns the ids of the others, whose columns were left as they were.
+    """
+    lost: set[int] = set()
     with store.write() as session:
-        session.add_all(
-            MetricValueRow(
-                training_job_id=training_job_id, name=v.name, value=v.value, step=v.step, timestamp=v.timestamp
-            )
-            for v in values
-        )
-        session.execute(update(TrainingJobRow).where(TrainingJobRow.id == training_job_id).values(cursor=cursor))
+        for training_job_id, columns in changes.columns.items():
+            query = update(TrainingJobRow).where(TrainingJobRow.id == training_job_id)
+            if owner is not None:
+                query = query.where(
+                    TrainingJobRow.owner == owner,
+                    TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]),
+                )
+            changed = session.execute(query.values(**columns).execution_options(synchronize_session=False))
+            if not changed.rowcount:  # type: ignore[attr-defined]
+                lost.add(training_job_id)
+        insert_metric_values(session, changes.values)
+        if changes.logs:
+            pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
+            session.execute(insert(LogChunkRow), pieces)
+    return lost if owner is not None else set()
+
+
+def insert_metric_values(session: Session, values: Iterable[tuple[int, MetricValue]]) -> None:
+    """Insert (training job id, metric value) pairs in one statement, without the ORM's bookkeeping (this
+    runs for every training job)."""
+    rows = [
+        {"training_job_id": tid, "name": v.name, "value": v.value, "step": v.step, "timestamp": v.timestamp}
+        for tid, v in values
+    ]
+    if rows:
+        session.execute(insert(MetricValueRow), rows)
 
 
 def metric_values(

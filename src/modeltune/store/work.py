@@ -10,11 +10,11 @@ marks its training jobs Failed (retryable), and the worker's own late writes no 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from modeltune.core import RUNNING_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.store.connection import Store, retried
@@ -121,17 +121,13 @@ def heartbeat(store: Store, worker_id: str) -> None:
 def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: str | None = None) -> list[TrainingJob]:
     """Up to ``count`` Pending training jobs that no one owns (of running tuning jobs, or of ``tuning_job``),
     now owned by ``worker_id``; oldest first. Two workers never get the same training job."""
-    if count <= 0 or not _claimable_exists(store, tuning_job):
+    tuning_job_ids = _waiting_tuning_jobs(store, tuning_job) if count > 0 else []
+    if not tuning_job_ids:
         return []
+    expires = utcnow() + timedelta(seconds=WORK_LEASE_SECONDS)
     with store.write() as session:
-        jobs = select(TuningJobRow.id).where(TuningJobRow.status == TuningJobStatus.IN_PROGRESS)
-        if tuning_job is not None:
-            jobs = jobs.where(TuningJobRow.name == tuning_job)
-        tuning_job_ids = list(session.scalars(jobs))
-        if not tuning_job_ids:
-            return []
         query = (
-            select(TrainingJobRow.id)
+            select(TrainingJobRow)
             .where(
                 TrainingJobRow.tuning_job_id.in_(tuning_job_ids),
                 TrainingJobRow.status == TrainingJobStatus.PENDING,
@@ -142,28 +138,39 @@ def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: st
         )
         if session.get_bind().dialect.name != "sqlite":  # SQLite's write lock already serialises claims
             query = query.with_for_update(skip_locked=True)
-        ids = list(session.scalars(query))
-        if not ids:
+        claimed = [TrainingJob.of(row) for row in session.scalars(query)]
+        if not claimed:
             return []
         session.execute(
             update(TrainingJobRow)
-            .where(TrainingJobRow.id.in_(ids))
-            .values(owner=worker_id, owner_expires_at=utcnow() + timedelta(seconds=WORK_LEASE_SECONDS))
+            .where(TrainingJobRow.id.in_([record.id for record in claimed]))
+            .values(owner=worker_id, owner_expires_at=expires)
             .execution_options(synchronize_session=False)
         )
-        rows = session.scalars(select(TrainingJobRow).where(TrainingJobRow.id.in_(ids)).order_by(TrainingJobRow.id))
-        return [TrainingJob.of(r) for r in rows]
+        return [replace(record, owner=worker_id, owner_expires_at=expires) for record in claimed]
 
 
-def _claimable_exists(store: Store, tuning_job: str | None) -> bool:
-    """Whether any training job waits for a worker (a plain read, so idle workers take no write lock)."""
+# Running tuning jobs with training jobs that wait for a worker. Built once: idle workers ask often.
+_WAITING = (
+    select(TuningJobRow.id)
+    .join(TrainingJobRow)
+    .where(
+        TuningJobRow.status == TuningJobStatus.IN_PROGRESS,
+        TrainingJobRow.status == TrainingJobStatus.PENDING,
+        TrainingJobRow.owner.is_(None),
+    )
+    .distinct()
+)
+_WAITING_NAMED = _WAITING.where(TuningJobRow.name == bindparam("name"))
+
+
+def _waiting_tuning_jobs(store: Store, tuning_job: str | None) -> list[int]:
+    """The running tuning jobs (or ``tuning_job``, when it runs) with training jobs waiting for a worker: a
+    plain read, so idle workers take no write lock."""
     with store.read() as session:
-        query = select(TrainingJobRow.id).where(
-            TrainingJobRow.status == TrainingJobStatus.PENDING, TrainingJobRow.owner.is_(None)
-        )
-        if tuning_job is not None:
-            query = query.join(TuningJobRow).where(TuningJobRow.name == tuning_job)
-        return session.scalar(query.limit(1)) is not None
+        if tuning_job is None:
+            return list(session.scalars(_WAITING))
+        return list(session.scalars(_WAITING_NAMED, {"name": tuning_job}))
 
 
 def owned_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
@@ -175,33 +182,28 @@ def owned_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
         return [TrainingJob.of(r) for r in rows]
 
 
-def get_training_jobs(store: Store, ids: Sequence[int]) -> list[TrainingJob]:
-    """The training jobs with these ids, as stored."""
-    if not ids:
-        return []
-    with store.read() as session:
-        return [TrainingJob.of(r) for r in session.scalars(select(TrainingJobRow).where(TrainingJobRow.id.in_(ids)))]
+def followed_training_jobs(
+    store: Store, after: Mapping[int, int]
+) -> tuple[list[TrainingJob], dict[int, list[MetricValue]], dict[int, int]]:
+    """What a controller follows of training jobs that workers run, in one read: the records of the
+    training jobs in ``after`` as stored; by training job, its metric values stored after the value with
+    id ``after[training job id]``; and by training job, the id of the newest of those values.
 
-
-def metric_values_since(
-    store: Store, training_job_ids: Sequence[int], after_id: int
-) -> tuple[dict[int, list[MetricValue]], int]:
-    """Metric values of these training jobs stored after the value with id ``after_id``, by training job,
-    and the id of the newest one (``after_id`` when there is none)."""
+    Watermarks are per training job: one worker writes a training job's values in order, while values
+    of different training jobs may commit out of id order.
+    """
+    if not after:
+        return [], {}, {}
     found: dict[int, list[MetricValue]] = {}
-    newest = after_id
-    if not training_job_ids:
-        return found, newest
-    with store.read() as session:
-        rows = session.scalars(
-            select(MetricValueRow)
-            .where(MetricValueRow.training_job_id.in_(list(training_job_ids)), MetricValueRow.id > after_id)
-            .order_by(MetricValueRow.id)
-        )
-        for row in rows:
+    newest: dict[int, int] = {}
+    with store.read() as session:  # records first: values committed with an ending are then seen too
+        rows = session.scalars(select(TrainingJobRow).where(TrainingJobRow.id.in_(list(after))))
+        records = [TrainingJob.of(r) for r in rows]
+        newer = or_(*(and_(MetricValueRow.training_job_id == t, MetricValueRow.id > v) for t, v in after.items()))
+        for row in session.scalars(select(MetricValueRow).where(newer).order_by(MetricValueRow.id)):
             found.setdefault(row.training_job_id, []).append(MetricValue(row.name, row.value, row.step, row.timestamp))
-            newest = max(newest, row.id)
-    return found, newest
+            newest[row.training_job_id] = row.id
+    return records, found, newest
 
 
 def newest_metric_value_id(store: Store) -> int:
@@ -244,13 +246,6 @@ def expire_lost(store: Store, tuning_job_id: int) -> list[int]:
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") + "Z" if moment else "at an unknown time"
-
-
-@retried
-def append_log(store: Store, training_job_id: int, offset: int, text: str) -> None:
-    """Ship a piece of a training job's log (from byte ``offset``) to the store."""
-    with store.write() as session:
-        session.add(LogChunkRow(training_job_id=training_job_id, offset=offset, data=text))
 
 
 def read_log(store: Store, training_job_id: int, after_offset: int = -1) -> list[tuple[int, str]]:

@@ -25,6 +25,7 @@ from modeltune.executors import LocalExecutor
 from modeltune.executors.contract import LOG_FILE
 from modeltune.runners import LocalRunner
 from modeltune.runners.code import fetch_code
+from modeltune.runners.recording import Recorder
 from modeltune.runners.uploads import UPLOAD_WAIT_SECONDS
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, work
@@ -70,7 +71,8 @@ class Worker:
         self.max_idle = max_idle
         self.poll_seconds = poll_seconds
         self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.runner = LocalRunner(store, LocalExecutor(die_with_parent=True), owner=self.id)
+        self.outbox = Recorder(store, owner=self.id, gathering=True)  # sent once per loop iteration
+        self.runner = LocalRunner(store, LocalExecutor(die_with_parent=True), recorder=self.outbox)
         self.specs: dict[int, TuningJobSpec] = {}
         self.folders: dict[int, str] = {}  # tuning job id -> name, the folder of its training jobs here
         self.shipping: dict[str, _Shipping] = {}
@@ -96,11 +98,12 @@ class Worker:
                 if self.runner.active() and now - last_stop_check >= _STOP_CHECK_SECONDS:
                     self._act_on_stop_requests()
                     last_stop_check = now
-                self._claim()
                 # With a free slot, look for work often; with none, wait for the running jobs' news.
                 free = len(self.runner.active()) < self.slots
                 self.runner.poll(min(self.poll_seconds, 0.05) if free else self.poll_seconds)
                 self._ship_logs()
+                self._claim()
+                self._send()
                 if self.runner.active() or self.runner.keeping():
                     idle_since = time.monotonic()
                 elif self.max_idle is not None and time.monotonic() - idle_since > self.max_idle:
@@ -146,7 +149,13 @@ class Worker:
         return spec
 
     def _own(self, record: TrainingJob, **fields: Any) -> None:
-        repo.update_owned_training_job(self.store, record.id, self.id, **fields)
+        self.outbox.update(record, **fields)
+
+    def _send(self) -> None:
+        """Write what the training jobs did since the last call; stop those this worker no longer owns
+        (taken for lost, another worker runs them now)."""
+        for name in self.outbox.send():
+            self.runner.executor.stop(name, 0)
 
     def _act_on_stop_requests(self) -> None:
         """Stop the training jobs whose stop the controller recorded (status Stopping)."""
@@ -167,7 +176,7 @@ class Worker:
                 chunk = b""
             for start in range(0, len(chunk), _LOG_PIECE):
                 piece = chunk[start : start + _LOG_PIECE]
-                work.append_log(self.store, shipping.record.id, shipping.offset, piece.decode("utf-8", "replace"))
+                self.outbox.log(shipping.record, shipping.offset, piece.decode("utf-8", "replace"))
                 shipping.offset += len(piece)
             if not chunk and name not in self.runner.active():
                 del self.shipping[name]
@@ -185,6 +194,7 @@ class Worker:
                 status_reason=f"worker stopped: {self.id} was stopped while this training job ran",
             )
         self._ship_logs()
+        self.outbox.send()
 
     def _settle_uploads(self) -> None:
         """Wait for the model artifacts still being uploaded (bounded), then record the rest as failed."""
@@ -193,7 +203,9 @@ class Worker:
             work.heartbeat(self.store, self.id)
             time.sleep(self.poll_seconds)
             self.runner.uploaded()
+            self._send()
         self.runner.abandon(f"not done {UPLOAD_WAIT_SECONDS:g} s after worker {self.id} stopped")
+        self._send()
 
 
 def install_stop_handlers(worker: Worker) -> None:

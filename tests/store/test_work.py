@@ -1,0 +1,80 @@
+"""What runners and workers write and what their controller reads back, on every store backend."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert
+
+from modeltune.core import MetricValue, TrainingJobStatus, utcnow
+from modeltune.runners.recording import Recorder
+from modeltune.store import Store, TrainingJob, repository, work
+from modeltune.store.schema import MetricValueRow
+
+from .backends import Backend
+from .test_store_contract import SPEC, add_job
+
+
+def two_jobs(store: Store) -> tuple[TrainingJob, TrainingJob]:
+    tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
+    return add_job(store, tuning_job.id, 1), add_job(store, tuning_job.id, 2)
+
+
+def value(number: float) -> MetricValue:
+    return MetricValue("auc", number, number, utcnow())
+
+
+def test_a_worker_s_changes_land_together_and_only_on_training_jobs_it_still_owns(store: Store) -> None:
+    owned, other = two_jobs(store)
+    repository.update_training_job(store, owned.id, owner="w1")
+    repository.update_training_job(store, other.id, owner="w2")
+    changes = repository.TrainingJobChanges()
+    changes.set(owned.id, status=TrainingJobStatus.IN_PROGRESS, cursor={"log": 0})
+    changes.set(other.id, exit_code=3)
+    changes.set(owned.id, status=TrainingJobStatus.COMPLETED, final_objective=0.9, cursor={"log": 42})
+    changes.values += [(owned.id, value(0.5)), (owned.id, value(0.9))]
+    changes.logs.append((owned.id, 0, "auc=0.5\nauc=0.9\n"))
+
+    assert repository.record_changes(store, changes, owner="w1") == {other.id}
+
+    done = repository.get_training_job_by_id(store, owned.id)
+    assert (done.status, done.final_objective, done.cursor) == (TrainingJobStatus.COMPLETED, 0.9, {"log": 42})
+    assert repository.get_training_job_by_id(store, other.id).exit_code is None
+    assert [v.value for v in repository.metric_values(store, [owned.id])[owned.id]] == [0.5, 0.9]
+    assert work.read_log(store, owned.id) == [(0, "auc=0.5\nauc=0.9\n")]
+    # Once ended, the training job takes no more updates from its worker.
+    late = repository.TrainingJobChanges(columns={owned.id: {"status": TrainingJobStatus.FAILED}})
+    assert repository.record_changes(store, late, owner="w1") == {owned.id}
+
+
+def test_changes_made_while_gathering_reach_the_store_together_when_the_block_ends(store: Store) -> None:
+    first, second = two_jobs(store)
+    recorder = Recorder(store)
+    with recorder.gathered():
+        recorder.progress(first, [value(0.5)], {"log": 10})
+        recorder.update(second, status=TrainingJobStatus.FAILED)
+        assert repository.metric_values(store, [first.id])[first.id] == []
+        assert repository.get_training_job_by_id(store, second.id).status == TrainingJobStatus.PENDING
+    assert [v.value for v in repository.metric_values(store, [first.id])[first.id]] == [0.5]
+    assert repository.get_training_job_by_id(store, first.id).cursor == {"log": 10}
+    assert repository.get_training_job_by_id(store, second.id).status == TrainingJobStatus.FAILED
+    recorder.update(first, exit_code=0)  # outside the block: at once
+    assert repository.get_training_job_by_id(store, first.id).exit_code == 0
+
+
+def test_values_that_commit_out_of_id_order_still_reach_the_controller(store: Store, backend: Backend) -> None:
+    if backend.name == "sqlite":
+        pytest.skip("SQLite commits one writer at a time, so values always commit in id order")
+    slow, fast = two_jobs(store)
+    seen = {slow.id: 0, fast.id: 0}
+    other = Store(store.url, home=store.home)
+    with other.write() as session:  # the slow worker's transaction takes an id first and commits last
+        session.execute(
+            insert(MetricValueRow).values(training_job_id=slow.id, name="auc", value=0.1, step=1, timestamp=utcnow())
+        )
+        repository.record_changes(store, repository.TrainingJobChanges(values=[(fast.id, value(0.2))]))
+        _, values, newest = work.followed_training_jobs(store, seen)
+        assert list(values) == [fast.id]
+        seen.update(newest)
+    _, values, newest = work.followed_training_jobs(store, seen)
+    assert [v.value for v in values[slow.id]] == [0.1]
+    other.dispose()
