@@ -90,8 +90,10 @@ def utilisation(
     """How busy ``slots`` slots of ``executor`` are while ``jobs`` training jobs of ``seconds`` each run."""
     code = f"import time; time.sleep({seconds}); " + PRINT
     # Ray starts a worker process per concurrent task the first time; measure with them started, as in a
-    # tuning job's steady state.
-    run_job(store, spec(f"utilisation-warm-up-{executor}", PRINT, slots, slots, executor, address))
+    # tuning job's steady state. The warm-up jobs sleep 1 s so that all of them run at once (trivial ones
+    # end before the last start, and leave fewer workers started).
+    warm_up = "import time; time.sleep(1); " + PRINT
+    run_job(store, spec(f"utilisation-warm-up-{executor}", warm_up, slots, slots, executor, address))
     before = load()
     wall = run_job(store, spec(f"utilisation-{executor}", code, jobs, slots, executor, address))
     return {
@@ -169,7 +171,7 @@ def summary(results: dict[str, Any]) -> str:
             "",
             f"Measured {results['date']} on {results['machine']} (2 cores shared with other work), Ray "
             f"{results['ray']}: a head with 8 logical CPUs and a second node with 2, both on loopback; "
-            "the utilisation run follows a warm-up of 8 trivial training jobs at once (Ray's worker processes). "
+            "the utilisation run follows a warm-up of 8 training jobs of 1 s at once (Ray's worker processes). "
             "Load: the 1-minute load average when the figure's run began.",
             "Command: `python -m benchmarks.ray.run`.",
             "",

@@ -140,10 +140,11 @@ class LocalExecutor(Executor):
             events = [event for job in list(self._jobs.values()) for event in self._scan(job)]
             if events or time.monotonic() >= deadline:
                 return events
-            self._wait(min(_SCAN_SECONDS, max(0.0, deadline - time.monotonic())))
+            self.wait(min(_SCAN_SECONDS, max(0.0, deadline - time.monotonic())))
 
-    def _wait(self, seconds: float) -> None:
-        """Sleep up to ``seconds``, waking as soon as a supervisor ends (its end is then read from its files)."""
+    def wait(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, waking as soon as a supervisor ends (its end is then read from its files by
+        the next ``poll``)."""
         watched = {job.exit_fd: job for job in self._jobs.values() if job.exit_fd is not None}
         if not watched:
             time.sleep(seconds)

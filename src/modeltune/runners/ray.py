@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,8 +115,10 @@ class RayExecutor(Executor):
         self._jobs: dict[str, _Remote] = {}
         self._plans: dict[str, Resources | None] = {}
         self._board: Any = None
+        self._key = uuid.uuid4().hex  # its training jobs' stop requests on the shared board start with this
         self._task: Any = None
         self._last_node_check = 0.0
+        self._nodes: list[dict[str, Any]] | None = None
         self._code: dict[Path, dict[str, Any]] = {}
 
     def _connect(self) -> Any:
@@ -128,14 +132,25 @@ class RayExecutor(Executor):
                     raise ModeltuneError(
                         f"could not connect to the Ray cluster at {where} ({exc}); check --ray-address"
                     ) from None
-            self._board = ray.remote(num_cpus=0)(StopBoard).remote()
+            # One board per driver, shared by its executors: an actor takes a worker process of its own,
+            # which one more tuning job run in the same process need not start again.
+            board = f"modeltune-stop-board-{ray.get_runtime_context().get_job_id()}"
+            self._board = ray.remote(num_cpus=0)(StopBoard).options(name=board, get_if_exists=True).remote()
             self._task = ray.remote(max_retries=0)(run_on_node)
         return ray
 
     def why_not(self, resources: Resources | None) -> str | None:
         """Why no node of the cluster could ever run a training job with ``resources``, or None."""
         ray = self._connect()
-        return _unmet(_needs(resources), [node["Resources"] for node in ray.nodes() if node.get("Alive")])
+        return _unmet(_needs(resources), [node["Resources"] for node in self._alive_nodes(ray)])
+
+    def _alive_nodes(self, ray: Any) -> list[dict[str, Any]]:
+        """The cluster's alive nodes, asked for at most every ``_NODE_CHECK_SECONDS`` (a launch of eight
+        training jobs at once asks once)."""
+        if self._nodes is None or time.monotonic() - self._last_node_check >= _NODE_CHECK_SECONDS:
+            self._nodes = [node for node in ray.nodes() if node.get("Alive")]
+            self._last_node_check = time.monotonic()
+        return self._nodes
 
     def plan(self, name: str, resources: Resources | None) -> None:
         """The resources of the training job ``name``, launched next."""
@@ -144,7 +159,7 @@ class RayExecutor(Executor):
     def launch(self, request: LaunchRequest) -> int | None:
         self._connect()
         resources = self._plans.pop(request.name, None)
-        job = {**relocatable(request), "code": self._shipped(request.cwd)}
+        job = {**relocatable(request), "code": self._shipped(request.cwd), "stop_key": f"{self._key}/{request.name}"}
         generator = self._task.options(**ray_options(resources)).remote(job, self._board)
         request.files.log_path.parent.mkdir(parents=True, exist_ok=True)
         request.files.log_path.write_bytes(b"")  # the copy of the node's log, byte for byte
@@ -172,7 +187,8 @@ class RayExecutor(Executor):
 
         resources = self._plans.pop(files.name, None)
         with open(files.log_path, "ab") as log:  # lines after ``offset`` come again from the node
-            log.truncate(offset)
+            if log.seek(0, os.SEEK_END) > offset:
+                log.truncate(offset)
         report = files.control_dir / METRICS_FILE
         job = {
             "name": files.name,
@@ -180,6 +196,7 @@ class RayExecutor(Executor):
             "folder": where["folder"],
             "log_offset": offset,
             "report_offset": report.stat().st_size if report.exists() else 0,
+            "stop_key": f"{self._key}/{files.name}",
         }
         on_node = NodeAffinitySchedulingStrategy(where["node"], soft=False)
         generator = self._task.options(**ray_options(resources), scheduling_strategy=on_node).remote(job, self._board)
@@ -210,10 +227,9 @@ class RayExecutor(Executor):
 
     def _lost(self, ray: Any) -> list[ExecutorEvent]:
         """Exit events of the training jobs whose node the cluster no longer has (checked now and then)."""
-        if time.monotonic() - self._last_node_check < _NODE_CHECK_SECONDS:
+        if self._nodes is not None and time.monotonic() - self._last_node_check < _NODE_CHECK_SECONDS:
             return []
-        self._last_node_check = time.monotonic()
-        nodes = [node for node in ray.nodes() if node.get("Alive")]
+        nodes = self._alive_nodes(ray)
         alive = {node["NodeID"] for node in nodes}
         events: list[ExecutorEvent] = []
         for job in list(self._jobs.values()):
@@ -291,7 +307,7 @@ class RayExecutor(Executor):
         if job is None:
             return
         ray = self._connect()
-        self._board.request.remote(name, max(0.0, grace_seconds))
+        self._board.request.remote(f"{self._key}/{name}", max(0.0, grace_seconds))
         if not job.started:  # still waiting for a node with room: it never needs to start
             ray.cancel(job.generator)
 

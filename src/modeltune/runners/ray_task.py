@@ -29,8 +29,12 @@ from modeltune.runners.code import unpack
 
 # How often a running task asks whether its training job should stop (part of the stop latency).
 _STOP_CHECK_SECONDS = 0.2
-# How long the task waits for new output before it looks again.
-_POLL_SECONDS = 0.05
+# How long the task waits between looks at the training job's files (waking at once when its supervisor
+# ends): 10 ms at its start (a short training job ends sooner), growing to 50 ms after a second. Measured
+# per 2 s training job, 8 at once on 2 busy cores: 0.15 s of the task's CPU when it looked every 10 ms
+# throughout, 0.09 s so.
+_FIRST_LOOK_SECONDS = 0.01
+_LAST_LOOK_SECONDS = 0.05
 HYPERTUNE_FILE = Path("hypertune") / "output.metrics"
 FAILURE_FILE = Path("output") / "failure"
 # Tells a training job which Ray node runs it.
@@ -40,18 +44,19 @@ _CODE_CACHE = Path(tempfile.gettempdir()) / "modeltune-ray" / "code"
 
 
 class StopBoard:
-    """Stop requests by training-job name, with their grace periods (a Ray actor of the controller)."""
+    """Stop requests by key (an executor's own prefix and a training job's name), with their grace periods
+    (a Ray actor of the controller's process)."""
 
     def __init__(self) -> None:
         self.requests: dict[str, float] = {}
 
-    def request(self, name: str, grace_seconds: float) -> None:
-        """Ask ``name`` to stop; a shorter grace period replaces a longer one."""
-        self.requests[name] = min(grace_seconds, self.requests.get(name, grace_seconds))
+    def request(self, key: str, grace_seconds: float) -> None:
+        """Ask ``key`` to stop; a shorter grace period replaces a longer one."""
+        self.requests[key] = min(grace_seconds, self.requests.get(key, grace_seconds))
 
-    def asked(self, name: str) -> float | None:
-        """The grace period ``name`` was asked to stop with, or None."""
-        return self.requests.get(name)
+    def asked(self, key: str) -> float | None:
+        """The grace period ``key`` was asked to stop with, or None."""
+        return self.requests.get(key)
 
 
 class _StopRequest:
@@ -59,9 +64,9 @@ class _StopRequest:
     the board's answer is looked at when it has come (the board may still be starting), and asked again
     every ``_STOP_CHECK_SECONDS``."""
 
-    def __init__(self, board: Any, name: str):
-        self.board, self.name = board, name
-        self._answer = board.asked.remote(name)
+    def __init__(self, board: Any, key: str):
+        self.board, self.key = board, key
+        self._answer = board.asked.remote(key)
         self._asked_at = time.monotonic()
 
     def grace(self) -> float | None:
@@ -72,7 +77,7 @@ class _StopRequest:
             return None
         grace: float | None = ray.get(self._answer)
         if grace is None and time.monotonic() - self._asked_at >= _STOP_CHECK_SECONDS:
-            self._answer, self._asked_at = self.board.asked.remote(self.name), time.monotonic()
+            self._answer, self._asked_at = self.board.asked.remote(self.key), time.monotonic()
         return grace
 
 
@@ -171,7 +176,7 @@ def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
     yield {"node": ray.get_runtime_context().get_node_id(), "folder": str(folder)}
     files = JobFiles(job["name"], folder / job["log"], folder)
     executor = LocalExecutor(detach=True)
-    stop = _StopRequest(board, job["name"])
+    stop = _StopRequest(board, job["stop_key"])
     over = False
     try:
         if following and not executor.attach(files, job["log_offset"]):
@@ -209,8 +214,9 @@ def _stream(
     reason and packed model). The log goes as it is on the node, so the controller's copy is byte for byte
     the same, and a later task follows on from the offset the controller has read to."""
     stopping = False
+    started = time.monotonic()
     while True:
-        events = executor.poll(_POLL_SECONDS)
+        events = executor.poll(0)
         chunk = output.new()
         lines = [(e.line, e.offset) for e in events if e.line is not None]
         if lines:
@@ -233,3 +239,6 @@ def _stream(
         if grace is not None:
             executor.stop(files.name, grace)
             stopping = True
+        elif not events:  # wakes at once when the supervisor ends
+            growth = (time.monotonic() - started) * (_LAST_LOOK_SECONDS - _FIRST_LOOK_SECONDS)
+            executor.wait(min(_LAST_LOOK_SECONDS, _FIRST_LOOK_SECONDS + growth))
