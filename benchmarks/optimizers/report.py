@@ -15,6 +15,7 @@ from benchmarks.optimizers.problems import PROBLEMS
 from benchmarks.optimizers.results import ENV_FILE, RUNS_FILE, TIMING_FILE, read_records
 
 HERO = "modeltune-bayesian"
+NOTES_FILE = "NOTES.md"
 MODE_TITLES = {"seq": "sequential (batch 1)", "par4": "4 in parallel (ask 4, tell 4)"}
 
 
@@ -176,6 +177,8 @@ def summary_markdown(out: Path) -> str:
     )
     lines = ["# Optimizer benchmark: summary", "", intro, "", "## What ran", "", *_plan_lines(env, records)]
     lines += [f"- Completed runs: {len(ok)}; failed runs: {len(records) - len(ok)}.", ""]
+    if (out / NOTES_FILE).exists():  # hand-written: what changed since the last run, and why
+        lines += [(out / NOTES_FILE).read_text().strip(), ""]
     if not ok:
         return "\n".join(lines + ["No completed runs yet."]) + "\n"
     refs = stats.references(ok)

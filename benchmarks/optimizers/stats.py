@@ -91,6 +91,8 @@ def average_ranks(med: pd.DataFrame, mode: str, optimizers: list[str] | None = N
     names = sorted(sub["optimizer"].unique())
     counts = sub[sub["at"] == sub["at"].max()].groupby("problem")["optimizer"].nunique()
     problems = sorted(counts[counts == len(names)].index)
+    if not problems:
+        return pd.DataFrame(), []
     sub = sub[sub["problem"].isin(problems)].copy()
     sub["rank"] = sub.groupby(["problem", "at"])["best"].rank(method="average")
     ranks = sub.pivot_table(index="optimizer", columns="at", values="rank", aggfunc="mean")
