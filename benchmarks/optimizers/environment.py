@@ -13,7 +13,18 @@ from typing import Any
 
 from benchmarks.optimizers.results import ENV_FILE
 
-PACKAGES = ["modeltune", "numpy", "scipy", "scikit-learn", "optuna", "hyperopt", "scikit-optimize", "torch"]
+PACKAGES = [
+    "modeltune",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "optuna",
+    "hyperopt",
+    "scikit-optimize",
+    "smac",
+    "ConfigSpace",
+    "torch",
+]
 
 
 def _version(package: str) -> str | None:

@@ -15,6 +15,7 @@ from benchmarks.optimizers.problems import PROBLEMS
 from benchmarks.optimizers.results import ENV_FILE, RUNS_FILE, TIMING_FILE, read_records
 
 HERO = "modeltune-bayesian"
+NOTES_FILE = "NOTES.md"
 MODE_TITLES = {"seq": "sequential (batch 1)", "par4": "4 in parallel (ask 4, tell 4)"}
 
 
@@ -33,24 +34,31 @@ def _table(df: pd.DataFrame, index_name: str) -> list[str]:
 def _plan_lines(env: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
     """Which commands produced the results, and the planned runs missing from them.
 
-    An optimizer's plan is that of the latest command that included it (an optimizer
-    rerun after a change of its code replaces its earlier runs).
+    Each optimizer's plan for a problem and budget is that of the latest command that included
+    them (an optimizer rerun after a change of its code replaces its earlier runs there).
     """
     invocations = sorted(env.get("invocations", []), key=lambda inv: inv["started"])
     if not invocations:
         return []
-    latest = {opt: inv for inv in invocations for opt in inv.get("plan", {}).get("optimizers", [])}
-    done = {(r["problem"], r["optimizer"], r["mode"], r["seed"]) for r in records if r.get("status") == "ok"}
+    latest = {
+        (opt, plan.get("budget"), problem): inv
+        for inv in invocations
+        for plan in [inv.get("plan", {})]
+        for opt in plan.get("optimizers", [])
+        for problem in plan.get("problems", [])
+    }
+    done = {
+        (r["problem"], r["optimizer"], r["mode"], r["seed"], r["budget"]) for r in records if r.get("status") == "ok"
+    }
     missing: Counter[tuple[str, str]] = Counter()
-    for opt, inv in latest.items():
+    for (opt, budget, problem), inv in latest.items():
         plan = inv["plan"]
-        for problem in plan.get("problems", []):
-            seeds = plan["sklearn_seeds"] if PROBLEMS[problem].kind == "sklearn" else plan["seeds"]
-            for mode in plan.get("modes", []):
-                missing[(opt, mode)] += sum((problem, opt, mode, s) not in done for s in range(seeds))
-    lines = ["- Commands (the latest that included each optimizer):"]
+        seeds = plan["sklearn_seeds"] if PROBLEMS[problem].kind == "sklearn" else plan["seeds"]
+        for mode in plan.get("modes", []):
+            missing[(opt, mode)] += sum((problem, opt, mode, s, budget) not in done for s in range(seeds))
+    lines = ["- Commands (for each optimizer, problem and budget the latest that included them):"]
     for inv in invocations:
-        optimizers = sorted(o for o, chosen in latest.items() if chosen is inv)
+        optimizers = sorted({o for (o, _, _), chosen in latest.items() if chosen is inv})
         if optimizers:
             lines.append(
                 f"  - `{inv['command']}` (started {inv['started']}, commit {inv['commit']}, "
@@ -58,7 +66,7 @@ def _plan_lines(env: dict[str, Any], records: list[dict[str, Any]]) -> list[str]
             )
     last = invocations[-1]
     lines.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in last["versions"].items() if v) + ".")
-    planned = sorted({p for inv in latest.values() for p in inv["plan"].get("problems", [])})
+    planned = sorted({p for (_, _, p) in latest})
     left_out = [p for p in PROBLEMS if p not in planned]
     if left_out:
         lines.append(f"- **Problems defined but not in any plan**: {', '.join(left_out)}.")
@@ -105,6 +113,58 @@ def _timing_lines(timing: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _against_peers(med: pd.DataFrame, peers: list[str]) -> list[str]:
+    """Per mode and budget: on how many problems modeltune Bayesian's median beats / is no worse than every peer's."""
+    lines = [
+        "## modeltune Bayesian against every peer",
+        "",
+        "Problems where modeltune Bayesian's median beats every peer's median (no peer's median is better: "
+        "ties at the same best count), against the peers that ran each problem.",
+        "",
+        "| mode | budget | beats every peer | no peer better | problems where a peer is better |",
+        "|---|---|---|---|---|",
+    ]
+    for mode, title in MODE_TITLES.items():
+        if HERO not in set(med.loc[med["mode"] == mode, "optimizer"]):
+            continue
+        for at in stats.BUDGETS:
+            won, compared = stats.wins(med, mode, HERO, peers, at)
+            level, _ = stats.wins(med, mode, HERO, peers, at, ties=True)
+            if not compared:
+                continue
+            behind = sorted(set(compared) - set(level))
+            lines.append(
+                f"| {title} | {at} | {len(won)}/{len(compared)} = {len(won) / len(compared):.0%} | "
+                f"{len(level)}/{len(compared)} = {len(level) / len(compared):.0%} | {', '.join(behind) or 'none'} |"
+            )
+    return lines + [""]
+
+
+def _right_lines(med: pd.DataFrame) -> list[str]:
+    """Seeds whose best configuration is in the right categories, per categorical-interaction problem."""
+    names = [n for n in PROBLEMS if PROBLEMS[n].right and n in set(med["problem"])]
+    if not names:
+        return []
+    lines = [
+        "## Right category",
+        "",
+        "Seeds whose best configuration (within the budget) has the categorical values of the global optimum "
+        "and is better than the decoy region, out of the seeds run.",
+        "",
+    ]
+    for name in names:
+        sub = med[med["problem"] == name]
+        right = ", ".join(f"{k} = {v}" for k, v in PROBLEMS[name].right.items())
+        cells = sub.assign(
+            cell=[f"{int(r)}/{n}" for r, n in zip(sub["right"], sub["seeds"])],
+            col=[f"{m} @{a}" for m, a in zip(sub["mode"], sub["at"])],
+        )
+        wide = cells.pivot(index="optimizer", columns="col", values="cell").fillna("–")
+        order = [f"{m} @{a}" for m in MODE_TITLES for a in stats.BUDGETS if f"{m} @{a}" in wide.columns]
+        lines += [f"### {name} ({right})", ""] + _table(wide[order], "optimizer") + [""]
+    return lines
+
+
 def summary_markdown(out: Path) -> str:
     """The SUMMARY.md text for the results in ``out``."""
     records = list(read_records(out / RUNS_FILE))
@@ -117,6 +177,8 @@ def summary_markdown(out: Path) -> str:
     )
     lines = ["# Optimizer benchmark: summary", "", intro, "", "## What ran", "", *_plan_lines(env, records)]
     lines += [f"- Completed runs: {len(ok)}; failed runs: {len(records) - len(ok)}.", ""]
+    if (out / NOTES_FILE).exists():  # hand-written: what changed since the last run, and why
+        lines += [(out / NOTES_FILE).read_text().strip(), ""]
     if not ok:
         return "\n".join(lines + ["No completed runs yet."]) + "\n"
     refs = stats.references(ok)
@@ -137,28 +199,22 @@ def summary_markdown(out: Path) -> str:
     ]  # fmt: skip
     peers = sorted(o for o in med["optimizer"].unique() if o in OPTIMIZERS and not is_modeltune(o))
     for mode, title in MODE_TITLES.items():
-        ranks, problems = stats.average_ranks(med, mode)
-        if ranks.empty:
-            continue
-        ranks.columns = [f"@{c}" for c in ranks.columns]
-        absent = sorted(set(med["optimizer"]) - set(ranks.index))
-        note = f" Not ranked (no runs in this mode yet): {', '.join(absent)}." if absent else ""
-        lines += [f"## Average rank, {title}", "", f"Over {len(problems)} problems: {', '.join(problems)}.{note}", ""]
-        lines += _table(ranks, "optimizer") + [""]
-    lines += ["## modeltune Bayesian against every peer at budget 50", ""]
-    for mode, title in MODE_TITLES.items():
-        if HERO not in set(med.loc[med["mode"] == mode, "optimizer"]):
-            lines.append(f"- {title}: no modeltune-bayesian runs yet.")
-            continue
-        won, compared = stats.wins(med, mode, HERO, peers)
-        share = f"{len(won)}/{len(compared)} = {len(won) / len(compared):.0%}" if compared else "n/a"
-        lines.append(f"- {title}: median beats every peer's median on {share} problems ({', '.join(won) or 'none'}).")
-        level, _ = stats.wins(med, mode, HERO, peers, ties=True)
-        tied = sorted(set(level) - set(won))
-        lines.append(
-            f"  No worse than any peer's median on {len(level)}/{len(compared)}"
-            + (f" (ties at the same best: {', '.join(tied)})." if tied else ".")
-        )
+        everywhere = stats.complete(med, mode)
+        selections = [(everywhere, "every problem")]
+        if set(everywhere) != set(med.loc[med["mode"] == mode, "optimizer"]):
+            selections.append((None, "every optimizer, over the problems all of them ran"))
+        for chosen, what in selections:
+            ranks, problems = stats.average_ranks(med, mode, chosen)
+            if ranks.empty:
+                continue
+            ranks.columns = [f"@{c}" for c in ranks.columns]
+            absent = sorted(set(med.loc[med["mode"] == mode, "optimizer"]) - set(ranks.index))
+            note = f" Not ranked (missing problems): {', '.join(absent)}." if absent else ""
+            lines += [f"## Average rank, {title}: {what}", ""]
+            lines += [f"Over {len(problems)} problems: {', '.join(problems)}.{note}", ""]
+            lines += _table(ranks, "optimizer") + [""]
+    lines += _against_peers(med, peers)
+    lines += _right_lines(med)
     how = (
         "Hartmann-6, history pre-filled with N random points, then one timed ask(1); wall-clock seconds, "
         "and CPU seconds (what to compare when the machine was busy)."
@@ -166,6 +222,7 @@ def summary_markdown(out: Path) -> str:
     lines += ["", "## Time per suggestion (median seconds)", "", how, ""]
     lines += _timing_lines(timing) + [""]
     runs = pd.DataFrame(ok)
+    runs = runs[runs["budget"] == runs["budget"].max()]  # the short-budget runs would halve the medians
     cost = pd.concat(
         {
             f"{label}, {mode}": runs[runs["mode"] == mode].groupby("optimizer")[col].median()
@@ -175,7 +232,7 @@ def summary_markdown(out: Path) -> str:
         axis=1,
     )
     lines += [
-        "## Cost per run (medians over all problems and seeds)",
+        "## Cost per run (medians over all problems and seeds, full-budget runs)",
         "",
         "Optimizer wall-clock seconds (ask + tell) and CPU seconds of the whole run (optimizer and evaluations).",
         "",

@@ -52,10 +52,11 @@ def run_task(task: Task) -> dict[str, Any]:
 def _run(task: Task) -> dict[str, Any]:
     problem = get_problem(task.problem)
     batch = MODES[task.mode]
-    adapter = make_adapter(task.optimizer, problem.ranges, task.seed)
+    adapter = make_adapter(task.optimizer, problem.ranges, task.seed, task.budget)
     noise = np.random.default_rng([task.seed, 1009])
     observed: list[float] = []
     true: list[float] = []
+    right: list[bool] = []
     opt_seconds = eval_seconds = 0.0
     cpu_start = time.process_time()
     while len(observed) < task.budget:
@@ -73,7 +74,9 @@ def _run(task: Task) -> dict[str, Any]:
         opt_seconds += time.perf_counter() - t0
         observed.extend(r[0] for r in results)
         true.extend(r[1] for r in results)
-    return {
+        right.extend(problem.in_right_categories(c) for c in configs)
+    extra = {"right": incumbent_trace(observed, [float(r) for r in right])} if problem.right else {}
+    return extra | {
         "observed": observed,
         "true": true,
         "best": incumbent_trace(observed, true),
@@ -85,7 +88,8 @@ def _run(task: Task) -> dict[str, Any]:
 
 
 def incumbent_trace(observed: list[float], true: list[float]) -> list[float]:
-    """Noise-free value of the best-observed configuration after each evaluation.
+    """Noise-free value (or any other property listed in ``true``) of the best-observed
+    configuration after each evaluation.
 
     For noise-free problems this is the running minimum; for noisy ones it is what a user
     would get by picking the configuration with the best reported value.

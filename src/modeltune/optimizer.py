@@ -157,7 +157,9 @@ class Optimizer:
         self.max_jobs = max_jobs
         seed = random.SystemRandom().randrange(2**31) if settings.random_seed is None else settings.random_seed
         options = settings.hyperband.model_dump() if settings.hyperband else {}
-        self._strategy = make_strategy(settings.strategy, self.space, settings.objective_type, seed, **options)
+        self._strategy = make_strategy(
+            settings.strategy, self.space, settings.objective_type, seed, max_jobs, **options
+        )
         stopping = settings.early_stopping
         self._rule = stopping_rule_for(self._strategy, stopping.type, stopping.min_steps, stopping.min_peers)
         self._history: list[Observation] = []

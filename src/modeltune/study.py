@@ -56,6 +56,7 @@ class SharedStudy:
             self.spec.space,
             self.spec.objective.type,
             int(self.spec.random_seed or 0),
+            self.spec.max_jobs,
             **self.spec.strategy_options(),
         )
         stopping = self.spec.early_stopping

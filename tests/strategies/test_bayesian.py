@@ -18,7 +18,7 @@ from modeltune.strategies import make_strategy
 from modeltune.strategies.bayesian.acquisition import log_expected_improvement, log_h
 from modeltune.strategies.bayesian.encoding import Encoding
 from modeltune.strategies.bayesian.gp import GaussianProcess, Hyperparameters
-from modeltune.strategies.bayesian.strategy import MIN_NOVELTY, MIN_SEPARATION
+from modeltune.strategies.bayesian.strategy import MIN_NOVELTY, MIN_SEPARATION, initial_design_size
 from modeltune.strategies.bayesian.targets import gp_targets
 
 _HARTMANN_A = np.array(
@@ -310,3 +310,48 @@ def test_log_ei_gradient_matches_finite_differences(best):
     value = lambda q: log_expected_improvement(gp, q[None, :], best)[0][0]  # noqa: E731
     grad = log_expected_improvement(gp, query[None, :], best, gradient=True)[1][0]
     assert np.allclose(grad, approx_fprime(query, value, 1e-7), rtol=1e-3, atol=1e-4 * max(1.0, abs(best)))
+
+
+def test_initial_design_follows_the_budget():
+    space = SearchSpace(HARTMANN_RANGES)
+    assert make_strategy("Bayesian", space, "Minimize", 0).initial_design == 14  # 2 (d + 1) without a budget
+    assert make_strategy("Bayesian", space, "Minimize", 0, max_jobs=100).initial_design == 14
+    assert make_strategy("Bayesian", space, "Minimize", 0, max_jobs=25).initial_design == 8
+    assert make_strategy("Bayesian", space, "Minimize", 0, max_jobs=10).initial_design == 5
+    assert initial_design_size(2, 4) == 5  # never fewer than 5
+
+
+def test_optimizer_budget_reaches_the_strategy_and_the_model_starts_early():
+    optimizer = Optimizer(HARTMANN_RANGES, "Minimize", random_seed=0, max_jobs=10)
+    values = []
+    for _ in range(10):
+        hp = optimizer.ask(1)[0]
+        values.append(hartmann6(hp))
+        optimizer.tell(hp, values[-1])
+    unbudgeted = run(hartmann6, HARTMANN_RANGES, "Bayesian", 0, 10)
+    assert values[:5] == unbudgeted[:5]  # the same Sobol start
+    assert values[5:] != unbudgeted[5:]  # then the model, where the unbudgeted job still fills the space
+
+
+CATEGORY_MOVES_OPTIMUM = {
+    "kind": {"type": "Categorical", "values": ["wide", "narrow", "other"]},
+    "x": {"type": "Continuous", "min": 0.0, "max": 1.0},
+    "y": {"type": "Continuous", "min": 0.0, "max": 1.0},
+}
+
+
+def category_moves_optimum(hp: dict[str, Any]) -> float:
+    """A broad basin 0.3 above the optimum in "wide"; the optimum in "narrow", elsewhere in (x, y)."""
+    at, offset, width = {
+        "wide": ((0.3, 0.3), 0.3, 0.4),
+        "narrow": ((0.8, 0.8), 0.0, 0.2),
+        "other": ((0.5, 0.5), 0.6, 0.3),
+    }[hp["kind"]]
+    d2 = ((hp["x"] - at[0]) ** 2 + (hp["y"] - at[1]) ** 2) / width**2
+    return offset + 1.5 * (1 - math.exp(-d2))
+
+
+def test_other_categories_are_searched_where_their_own_results_point():
+    # Every model pick in "wide" would refine the decoy; the strategy also follows "narrow"'s own results.
+    found = [min(run(category_moves_optimum, CATEGORY_MOVES_OPTIMUM, "Bayesian", seed, 40)) for seed in range(3)]
+    assert sum(value < 0.3 for value in found) >= 2

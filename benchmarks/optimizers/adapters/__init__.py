@@ -11,18 +11,21 @@ from typing import Any
 
 from benchmarks.optimizers.adapters.base import Adapter
 
+# (ranges, seed, budget) -> adapter; the budget is the run's number of evaluations (None: unknown).
+Factory = Callable[[Mapping[str, Any], int, int | None], Adapter]
 
-def _modeltune(strategy: str) -> Callable[[Mapping[str, Any], int], Adapter]:
-    def make(ranges: Mapping[str, Any], seed: int) -> Adapter:
+
+def _modeltune(strategy: str) -> Factory:
+    def make(ranges: Mapping[str, Any], seed: int, budget: int | None) -> Adapter:
         from benchmarks.optimizers.adapters.modeltune_adapter import ModeltuneAdapter
 
-        return ModeltuneAdapter(ranges, seed, strategy)
+        return ModeltuneAdapter(ranges, seed, strategy, budget)
 
     return make
 
 
-def _optuna(sampler: str) -> Callable[[Mapping[str, Any], int], Adapter]:
-    def make(ranges: Mapping[str, Any], seed: int) -> Adapter:
+def _optuna(sampler: str) -> Factory:
+    def make(ranges: Mapping[str, Any], seed: int, budget: int | None) -> Adapter:
         from benchmarks.optimizers.adapters.optuna_adapter import OptunaAdapter
 
         return OptunaAdapter(ranges, seed, sampler)
@@ -30,20 +33,26 @@ def _optuna(sampler: str) -> Callable[[Mapping[str, Any], int], Adapter]:
     return make
 
 
-def _hyperopt(ranges: Mapping[str, Any], seed: int) -> Adapter:
+def _hyperopt(ranges: Mapping[str, Any], seed: int, budget: int | None) -> Adapter:
     from benchmarks.optimizers.adapters.hyperopt_adapter import HyperoptAdapter
 
     return HyperoptAdapter(ranges, seed)
 
 
-def _skopt(ranges: Mapping[str, Any], seed: int) -> Adapter:
+def _skopt(ranges: Mapping[str, Any], seed: int, budget: int | None) -> Adapter:
     from benchmarks.optimizers.adapters.skopt_adapter import SkoptAdapter
 
     return SkoptAdapter(ranges, seed)
 
 
+def _smac(ranges: Mapping[str, Any], seed: int, budget: int | None) -> Adapter:
+    from benchmarks.optimizers.adapters.smac_adapter import SmacAdapter
+
+    return SmacAdapter(ranges, seed, budget)
+
+
 # name -> (factory, True for modeltune's own strategies)
-OPTIMIZERS: dict[str, tuple[Callable[[Mapping[str, Any], int], Adapter], bool]] = {
+OPTIMIZERS: dict[str, tuple[Factory, bool]] = {
     "modeltune-bayesian": (_modeltune("Bayesian"), True),
     "modeltune-random": (_modeltune("Random"), True),
     "optuna-tpe": (_optuna("tpe"), False),
@@ -51,6 +60,7 @@ OPTIMIZERS: dict[str, tuple[Callable[[Mapping[str, Any], int], Adapter], bool]] 
     "optuna-gp": (_optuna("gp"), False),
     "hyperopt-tpe": (_hyperopt, False),
     "skopt-gp": (_skopt, False),
+    "smac-hpo": (_smac, False),
 }
 
 # A tiny space with every kind of range, to check an optimizer works before a long run.
@@ -61,11 +71,11 @@ _PROBE_RANGES = {
 }
 
 
-def make_adapter(name: str, ranges: Mapping[str, Any], seed: int) -> Adapter:
-    """A fresh adapter for optimizer ``name``."""
+def make_adapter(name: str, ranges: Mapping[str, Any], seed: int, budget: int | None = None) -> Adapter:
+    """A fresh adapter for optimizer ``name``; ``budget``: the run's evaluations, for optimizers that use it."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[name][0](ranges, seed)
+    return OPTIMIZERS[name][0](ranges, seed, budget)
 
 
 def is_modeltune(name: str) -> bool:

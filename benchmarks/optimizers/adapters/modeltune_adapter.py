@@ -10,11 +10,11 @@ from modeltune import Optimizer
 
 
 class ModeltuneAdapter(Adapter):
-    """A ``modeltune.Optimizer`` with the given strategy, minimising."""
+    """A ``modeltune.Optimizer`` with the given strategy, minimising; ``budget`` is its ``max_jobs``."""
 
-    def __init__(self, ranges: Mapping[str, Any], seed: int, strategy: str):
+    def __init__(self, ranges: Mapping[str, Any], seed: int, strategy: str, budget: int | None = None):
         super().__init__(ranges, seed)
-        self._opt = Optimizer(ranges, objective_type="Minimize", strategy=strategy, random_seed=seed)
+        self._opt = Optimizer(ranges, objective_type="Minimize", strategy=strategy, random_seed=seed, max_jobs=budget)
 
     def ask(self, n: int) -> list[dict[str, Any]]:
         return self._opt.ask(n)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from benchmarks.optimizers.problems.base import Problem
+from benchmarks.optimizers.problems.interactions import INTERACTIONS
 from benchmarks.optimizers.problems.learners import SKLEARN
 from benchmarks.optimizers.problems.synthetic import SYNTHETIC
 
-PROBLEMS: dict[str, Problem] = {p.name: p for p in SYNTHETIC + SKLEARN}
+PROBLEMS: dict[str, Problem] = {p.name: p for p in SYNTHETIC + INTERACTIONS + SKLEARN}
 
 
 def get_problem(name: str) -> Problem:

@@ -21,6 +21,10 @@ class Problem:
         optimum: the known global minimum, or None when unknown.
         noise_sd: standard deviation of the Gaussian noise added to observed values.
         description: one line for the summary.
+        right: for problems whose continuous optimum moves with categorical choices, the
+            categorical values of the global optimum (the summary counts the seeds that end there).
+        decoy: the value of the easy region that is not the optimum; the summary counts a seed
+            only when its best is also better than that.
     """
 
     name: str
@@ -30,6 +34,12 @@ class Problem:
     optimum: float | None
     noise_sd: float = 0.0
     description: str = ""
+    right: Mapping[str, Any] = field(default_factory=dict)
+    decoy: float = float("inf")
+
+    def in_right_categories(self, config: Mapping[str, Any]) -> bool:
+        """True when ``config`` has the categorical values of the global optimum."""
+        return bool(self.right) and all(config[k] == v for k, v in self.right.items())
 
     def evaluate(self, config: Mapping[str, Any], rng: np.random.Generator) -> tuple[float, float]:
         """The observed (possibly noisy) value and the noise-free value of ``config``."""

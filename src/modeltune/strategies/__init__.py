@@ -33,10 +33,16 @@ def strategy_class(name: str) -> type[Strategy]:
 
 
 def make_strategy(
-    name: str, space: SearchSpace, objective_type: ObjectiveType | str, random_seed: int, **options: Any
+    name: str,
+    space: SearchSpace,
+    objective_type: ObjectiveType | str,
+    random_seed: int,
+    max_jobs: int | None = None,
+    **options: Any,
 ) -> Strategy:
-    """The strategy called ``name`` for this space, objective direction and seed (``options``: its settings)."""
-    return strategy_class(name)(space, objective_type, random_seed, **options)
+    """The strategy called ``name`` for this space, objective direction, seed and budget of training jobs
+    (``max_jobs``, None when unlimited); ``options``: the strategy's own settings."""
+    return strategy_class(name)(space, objective_type, random_seed, max_jobs=max_jobs, **options)
 
 
 def stopping_rule_for(

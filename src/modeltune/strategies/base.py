@@ -24,12 +24,17 @@ class Strategy(ABC):
         space: the tuned ranges.
         objective_type: ``"Maximize"`` or ``"Minimize"``.
         random_seed: the tuning job's seed.
+        max_jobs: the tuning job's budget of training jobs (None: not known), so a strategy
+            can size its start to it; strategies that do not plan ahead ignore it.
     """
 
-    def __init__(self, space: SearchSpace, objective_type: ObjectiveType | str, random_seed: int):
+    def __init__(
+        self, space: SearchSpace, objective_type: ObjectiveType | str, random_seed: int, *, max_jobs: int | None = None
+    ):
         self.space = space
         self.objective_type = ObjectiveType(objective_type)
         self.random_seed = random_seed
+        self.max_jobs = max_jobs
 
     @abstractmethod
     def suggest(self, history: Sequence[Observation], count: int) -> list[dict[str, Any]]:

@@ -33,8 +33,10 @@ class HyperbandStrategy(Strategy):
         max_resource: float = 81,
         reduction_factor: float = 3,
         sampler: Literal["Bayesian", "Random"] = "Bayesian",
+        *,
+        max_jobs: int | None = None,
     ):
-        super().__init__(space, objective_type, random_seed)
+        super().__init__(space, objective_type, random_seed, max_jobs=max_jobs)
         from modeltune.strategies import make_strategy
 
         self.rule = SuccessiveHalvingRule(objective_type, min_resource, max_resource, reduction_factor, random_seed)
