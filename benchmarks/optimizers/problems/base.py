@@ -58,6 +58,16 @@ def box(names: list[str], lo: float, hi: float) -> dict[str, dict[str, Any]]:
     return {n: {"type": "Continuous", "min": lo, "max": hi, "scaling": "Linear"} for n in names}
 
 
+def log_range(lo: float, hi: float) -> dict[str, Any]:
+    """A continuous range searched on a log scale."""
+    return {"type": "Continuous", "min": lo, "max": hi, "scaling": "Logarithmic"}
+
+
+def categorical(values: tuple[str, ...]) -> dict[str, Any]:
+    """A categorical range."""
+    return {"type": "Categorical", "values": list(values)}
+
+
 def vector(config: Mapping[str, Any], n: int) -> np.ndarray:
     """``x0 .. x{n-1}`` of a configuration as an array."""
     return np.array([float(config[f"x{i}"]) for i in range(n)])

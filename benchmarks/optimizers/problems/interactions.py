@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.optimizers.problems.base import Problem, box, vector
+from benchmarks.optimizers.problems.base import Problem, box, categorical, log_range, vector
 from benchmarks.optimizers.problems.synthetic import hartmann3, hartmann6
 
 # optimizer -> (offset, best log10 learning rate, best momentum, best log10 weight decay, basin width):
@@ -83,25 +83,17 @@ def hartmann6x4(c: Mapping[str, Any]) -> float:
     return sum(hartmann6({f"x{i}": x[6 * b + i] for i in range(6)}) for b in range(4))
 
 
-def _cat(values: tuple[str, ...]) -> dict[str, Any]:
-    return {"type": "Categorical", "values": list(values)}
-
-
-def _log(lo: float, hi: float) -> dict[str, Any]:
-    return {"type": "Continuous", "min": lo, "max": hi, "scaling": "Logarithmic"}
-
-
 INTERACTIONS = [
     Problem(
         "optimizer_lr",
         "synthetic",
         {
-            "optimizer": _cat(tuple(_OPTIMIZERS)),
-            "schedule": _cat(tuple(_SCHEDULES)),
-            "init": _cat(tuple(_INITS)),
-            "learning_rate": _log(1e-5, 1.0),
+            "optimizer": categorical(tuple(_OPTIMIZERS)),
+            "schedule": categorical(tuple(_SCHEDULES)),
+            "init": categorical(tuple(_INITS)),
+            "learning_rate": log_range(1e-5, 1.0),
             "momentum": {"type": "Continuous", "min": 0.0, "max": 1.0},
-            "weight_decay": _log(1e-7, 1e-1),
+            "weight_decay": log_range(1e-7, 1e-1),
         },
         optimizer_lr,
         0.0,
@@ -114,7 +106,7 @@ INTERACTIONS = [
     Problem(
         "shared_decoy",
         "synthetic",
-        {"c0": _cat(_C0), "c1": _cat(_C1), "c2": _cat(_C2)} | box(["x0", "x1", "x2"], 0, 1),
+        {"c0": categorical(_C0), "c1": categorical(_C1), "c2": categorical(_C2)} | box(["x0", "x1", "x2"], 0, 1),
         shared_decoy,
         0.0,
         0.0,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.optimizers.problems import rf_table
-from benchmarks.optimizers.problems.base import Problem
+from benchmarks.optimizers.problems.base import Problem, log_range
 from benchmarks.optimizers.problems.cache import cached, round_log
 
 
@@ -137,10 +137,6 @@ def sgd_error(c: Mapping[str, Any]) -> float:
     return cached("sgd_digits", c, compute)
 
 
-def _log(lo: float, hi: float) -> dict[str, Any]:
-    return {"type": "Continuous", "min": lo, "max": hi, "scaling": "Logarithmic"}
-
-
 SKLEARN = [
     Problem(
         "rf_digits",
@@ -154,7 +150,7 @@ SKLEARN = [
     Problem(
         "svm_breast_cancer",
         "sklearn",
-        {"C": _log(1e-3, 1e3), "gamma": _log(1e-5, 10.0)},
+        {"C": log_range(1e-3, 1e3), "gamma": log_range(1e-5, 10.0)},
         svm_error,
         None,
         0.0,
@@ -164,9 +160,9 @@ SKLEARN = [
         "hgb_breast_cancer",
         "sklearn",
         {
-            "learning_rate": _log(1e-3, 1.0),
+            "learning_rate": log_range(1e-3, 1.0),
             "max_leaf_nodes": {"type": "Integer", "min": 2, "max": 64},
-            "l2_regularization": _log(1e-6, 10.0),
+            "l2_regularization": log_range(1e-6, 10.0),
         },
         hgb_logloss,
         None,
@@ -178,8 +174,8 @@ SKLEARN = [
         "sklearn",
         {
             "hidden_units": {"type": "Integer", "min": 8, "max": 128, "scaling": "Logarithmic"},
-            "alpha": _log(1e-6, 1.0),
-            "learning_rate_init": _log(1e-4, 0.3),
+            "alpha": log_range(1e-6, 1.0),
+            "learning_rate_init": log_range(1e-4, 0.3),
         },
         mlp_error,
         None,
@@ -196,8 +192,8 @@ SKLEARN = [
             },
             "penalty": {"type": "Categorical", "values": ["l2", "l1", "elasticnet"]},
             "learning_rate": {"type": "Categorical", "values": ["optimal", "constant", "invscaling", "adaptive"]},
-            "alpha": _log(1e-7, 1.0),
-            "eta0": _log(1e-5, 1.0),
+            "alpha": log_range(1e-7, 1.0),
+            "eta0": log_range(1e-5, 1.0),
         },
         sgd_error,
         None,
