@@ -140,7 +140,8 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
         trips = probe.TOTALS["round_trips"] - before["round_trips"] + sum(r["round_trips"] for r in reports)
         result["round_trips_per_job"] = trips / jobs
     workers_cpu = sum(r["cpu_self"] + r["cpu_children"] for r in reports)
-    result["cpu_ms_per_job"] = (workers_cpu + sum(probe.cpu_seconds().values()) - sum(cpu.values())) * 1000 / jobs
+    # The controller's own CPU only: the workers, its children, are in workers_cpu already.
+    result["cpu_ms_per_job"] = (workers_cpu + probe.cpu_seconds()["cpu_self"] - cpu["cpu_self"]) * 1000 / jobs
     sites: dict[str, float] = {}
     for report in reports:
         for site, (seconds, _) in report["sites"].items():
