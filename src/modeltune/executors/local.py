@@ -117,7 +117,7 @@ class LocalExecutor(Executor):
                 return self._jobs[files.name].pid
             self._jobs[files.name] = _Followed(files, offset, token=token)  # it could not start: lost
             return None
-        exit_fd = None if self.detach else _exit_fd(process.pid)  # a detached one's first process ends at once
+        exit_fd = _exit_fd(process.pid)
         followed = _Followed(files, offset, process=process, pid=process.pid, token=token, exit_fd=exit_fd)
         self._jobs[files.name] = followed
         return process.pid

@@ -243,13 +243,13 @@ def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None 
                     TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]),
                 )
             changed = session.execute(query.values(**columns).execution_options(synchronize_session=False))
-            if not changed.rowcount:  # type: ignore[attr-defined]
+            if owner is not None and not changed.rowcount:  # type: ignore[attr-defined]
                 lost.add(training_job_id)
         insert_metric_values(session, changes.values)
         if changes.logs:
             pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
             session.execute(insert(LogChunkRow), pieces)
-    return lost if owner is not None else set()
+    return lost
 
 
 def insert_metric_values(session: Session, values: Iterable[tuple[int, MetricValue]]) -> None:
