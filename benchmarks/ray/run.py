@@ -5,8 +5,8 @@ S3-compatible server, measures, and stops both by the PIDs it started. Figures:
 
 - overhead per training job: ``--jobs`` trivial training jobs one at a time, local and on Ray (ms per job);
 - utilisation: 48 training jobs of 2 s (six rounds), 8 at once on the Ray cluster (and with local processes, for
-  reference): busy time / (8 x wall time); and the first 16 on a new cluster, where Ray still starts worker
-  processes for the second round;
+  reference): busy time / (8 x wall time); and the first 16 on a new cluster (8 Ray workers started), where
+  Ray still starts worker processes for the second round;
 - stop latency: from the stop request to the training job recorded Stopped, for a job that exits on
   SIGTERM and for one that ignores it (2 s grace period);
 - upload: a 100 MB model folder (random bytes) packed and put to the S3-compatible server.
@@ -186,7 +186,7 @@ def summary(results: dict[str, Any]) -> str:
             f"(load {u['load_before']}) | {u['utilisation']:.0%} (wall {u['wall_seconds']} s) | >= 85% |",
             f"| same with local processes (load {local['load_before']}) | {local['utilisation']:.0%} "
             f"(wall {local['wall_seconds']} s) | |",
-            f"| first {first['jobs']} jobs on Ray, on a new cluster (load {first['load_before']}) "
+            f"| first {first['jobs']} jobs on Ray, Ray workers started for 8 only (load {first['load_before']}) "
             f"| {first['utilisation']:.0%} (wall {first['wall_seconds']} s) | |",
             f"| stop to Stopped, job exits on SIGTERM | {s['cooperative_seconds']} s | <= grace + 1 s |",
             f"| stop to Stopped, job ignores SIGTERM (grace {s['grace_seconds']} s) | {s['stubborn_seconds']} s "
