@@ -225,23 +225,27 @@ class TrainingJobChanges:
         return bool(self.columns or self.values or self.logs)
 
 
+# What a worker records about a training job after its end: where the model artifact went, or why not.
+_ARTIFACT_COLUMNS = {"artifact_uri", "status_reason"}
+
+
 @retried
 def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None = None) -> set[int]:
     """Write ``changes`` in one transaction: one statement per training job and one per kind of row.
 
     Values go in with the columns (a file cursor among them), so a restarted reader continues exactly
     where the stored values end. With an ``owner`` (a worker), columns are set only on training jobs it
-    still holds that have not ended; returns the ids of the others, whose columns were left as they were.
+    still holds that have not ended (once ended, only where its model artifact went, or why it could not
+    be kept); returns the ids of the others, whose columns were left as they were.
     """
     lost: set[int] = set()
     with store.write() as session:
         for training_job_id, columns in changes.columns.items():
             query = update(TrainingJobRow).where(TrainingJobRow.id == training_job_id)
             if owner is not None:
-                query = query.where(
-                    TrainingJobRow.owner == owner,
-                    TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]),
-                )
+                query = query.where(TrainingJobRow.owner == owner)
+            if owner is not None and not columns.keys() <= _ARTIFACT_COLUMNS:
+                query = query.where(TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]))
             changed = session.execute(query.values(**columns).execution_options(synchronize_session=False))
             if owner is not None and not changed.rowcount:  # type: ignore[attr-defined]
                 lost.add(training_job_id)
