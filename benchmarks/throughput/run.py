@@ -187,23 +187,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        help="comma-separated rows to run (e.g. workers-postgresql,optuna-rdb-postgresql); the results are "
+        "printed, not written",
+    )
     args = parser.parse_args()
+    wanted = (lambda row: row in args.only) if args.only else (lambda row: True)
     probe.install()
     results: dict[str, Any] = {}
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for slots in (1, 4, 16):
+            if not wanted(f"local-{slots}"):
+                continue
             results[f"local-{slots}"] = local_run(folder, f"local-{slots}", args.jobs, slots)
             print(f"local-{slots}", json.dumps(results[f"local-{slots}"]), flush=True)
-        results["local-16-sleep-2s"] = local_run(folder, "sleepy", 64, 16, seconds=2.0)
-        print("local-16-sleep-2s", json.dumps(results["local-16-sleep-2s"]), flush=True)
+        if wanted("local-16-sleep-2s"):
+            results["local-16-sleep-2s"] = local_run(folder, "sleepy", 64, 16, seconds=2.0)
+            print("local-16-sleep-2s", json.dumps(results["local-16-sleep-2s"]), flush=True)
         for kind, slots in (("postgresql", 4), ("mariadb", 4), ("postgresql", 1)):
             run_name = f"workers-{kind}" + ("" if slots == 4 else f"-4x{slots}")
+            if not wanted(run_name):
+                continue
             results[run_name] = workers_run(folder, kind, args.jobs, workers=4, slots=slots)
             print(run_name, json.dumps(results[run_name]), flush=True)
-        results["optuna-rdb-postgresql"] = optuna_run(folder, args.jobs, processes=4)
-        print("optuna", json.dumps(results["optuna-rdb-postgresql"]), flush=True)
+        if wanted("optuna-rdb-postgresql"):
+            results["optuna-rdb-postgresql"] = optuna_run(folder, args.jobs, processes=4)
+            print("optuna", json.dumps(results["optuna-rdb-postgresql"]), flush=True)
+    if args.only:
+        print(summary(results, args.jobs, load))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "SUMMARY.md").write_text(summary(results, args.jobs, load))
