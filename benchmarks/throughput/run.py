@@ -128,6 +128,7 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
         for out in outs
     ]
     before, cpu = dict(probe.TOTALS), probe.cpu_seconds()
+    before_sites = {site: list(totals) for site, totals in probe.SITES.items()}
     service.run(store, name)
     for process in processes:
         process.wait(timeout=120)
@@ -141,12 +142,27 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
         result["round_trips_per_job"] = trips / jobs
     workers_cpu = sum(r["cpu_self"] + r["cpu_children"] for r in reports)
     # The controller's own CPU only: the workers, its children, are in workers_cpu already.
-    result["cpu_ms_per_job"] = (workers_cpu + probe.cpu_seconds()["cpu_self"] - cpu["cpu_self"]) * 1000 / jobs
+    controller_cpu = probe.cpu_seconds()["cpu_self"] - cpu["cpu_self"]
+    result["cpu_ms_per_job"] = (workers_cpu + controller_cpu) * 1000 / jobs
+    result["cpu_ms_per_job_by_process"] = {
+        "controller": controller_cpu * 1000 / jobs,
+        "workers": sum(r["cpu_self"] for r in reports) * 1000 / jobs,
+        "supervisors_and_training": sum(r["cpu_children"] for r in reports) * 1000 / jobs,
+    }
     sites: dict[str, float] = {}
+    trips_by_site: dict[str, float] = {}
     for report in reports:
-        for site, (seconds, _) in report["sites"].items():
+        for site, (seconds, _, site_trips) in report["sites"].items():
             sites[site] = sites.get(site, 0.0) + seconds * 1000 / jobs
+            trips_by_site[site] = trips_by_site.get(site, 0.0) + site_trips / jobs
     result["workers_store_ms_per_job_by_function"] = dict(sorted(sites.items(), key=lambda item: -item[1]))
+    if kind == "postgresql":
+        result["workers_round_trips_per_job_by_function"] = dict(sorted(trips_by_site.items(), key=lambda i: -i[1]))
+        result["controller_round_trips_per_job_by_function"] = {
+            site: (totals[2] - before_sites.get(site, [0, 0, 0])[2]) / jobs
+            for site, totals in sorted(probe.SITES.items(), key=lambda item: -item[1][2])
+            if totals[2] > before_sites.get(site, [0, 0, 0])[2]
+        }
     return result
 
 
