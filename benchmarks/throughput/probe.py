@@ -1,8 +1,8 @@
 """Time spent in the store, measured inside a process by wrapping its store transactions.
 
-``install()`` wraps ``Store.read`` and ``Store.write`` (modeltune) so every transaction's wall time is
-added up; ``dump(path)`` writes the totals as JSON. The worker and Optuna probes run their process's
-real entry point with this installed.
+``install()`` wraps ``Store.read``, ``Store.write`` and ``Store.autocommit`` (modeltune) so every
+transaction's wall time is added up; ``dump(path)`` writes the totals as JSON. The worker and Optuna
+probes run their process's real entry point with this installed.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def install() -> None:
 
     Store.read = timed_context(Store.read)  # type: ignore[method-assign]
     Store.write = timed_context(Store.write)  # type: ignore[method-assign]
+    Store.autocommit = timed_context(Store.autocommit)  # type: ignore[method-assign]
     count_round_trips()
 
 
