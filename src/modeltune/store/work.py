@@ -213,13 +213,17 @@ def _waiting_tuning_jobs(store: Store, tuning_job: str | None) -> list[int]:
         return list(session.scalars(_WAITING_NAMED, {"name": tuning_job}))
 
 
-def owned_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
-    """The unfinished training jobs ``worker_id`` owns (to act on their stop requests)."""
+def stopping_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
+    """The training jobs ``worker_id`` owns whose stop the controller recorded (status Stopping). A worker
+    asks twice a second while it runs training jobs, and the answer is almost always none."""
     with store.read() as session:
-        rows = session.scalars(
-            select(TrainingJobRow).where(TrainingJobRow.owner == worker_id, TrainingJobRow.status.in_(_RUNNING))
-        )
-        return [TrainingJob.of(r) for r in rows]
+        rows = session.execute(_STOPPING, {"worker": worker_id})
+        return [TrainingJob.of_columns(row) for row in rows]
+
+
+_STOPPING = select(*TrainingJob.columns()).where(
+    TrainingJobRow.owner == bindparam("worker"), TrainingJobRow.status == TrainingJobStatus.STOPPING
+)
 
 
 def followed_training_jobs(
