@@ -4,8 +4,9 @@ Starts a Ray cluster on loopback (a head with 8 logical CPUs and a second node w
 S3-compatible server, measures, and stops both by the PIDs it started. Figures:
 
 - overhead per training job: ``--jobs`` trivial training jobs one at a time, local and on Ray (ms per job);
-- utilisation: 16 training jobs of 2 s, 8 at once on the Ray cluster (and with local processes, for reference):
-  busy time / (8 x wall time);
+- utilisation: 48 training jobs of 2 s (six rounds), 8 at once on the Ray cluster (and with local processes, for
+  reference): busy time / (8 x wall time); and the first 16 on a new cluster (8 Ray workers started), where
+  Ray still starts worker processes for the second round;
 - stop latency: from the stop request to the training job recorded Stopped, for a job that exits on
   SIGTERM and for one that ignores it (2 s grace period);
 - upload: a 100 MB model folder (random bytes) packed and put to the S3-compatible server.
@@ -85,17 +86,17 @@ def overhead(store: Any, address: str, jobs: int) -> dict[str, Any]:
 
 
 def utilisation(
-    store: Any, address: str, executor: str, slots: int = 8, jobs: int = 16, seconds: float = 2.0
+    store: Any, address: str, executor: str, jobs: int, slots: int = 8, seconds: float = 2.0
 ) -> dict[str, Any]:
     """How busy ``slots`` slots of ``executor`` are while ``jobs`` training jobs of ``seconds`` each run."""
     code = f"import time; time.sleep({seconds}); " + PRINT
-    # Ray starts a worker process per concurrent task the first time; measure with them started, as in a
-    # tuning job's steady state. The warm-up jobs sleep 1 s so that all of them run at once (trivial ones
-    # end before the last start, and leave fewer workers started).
+    # Ray starts a worker process per concurrent task the first time; the warm-up starts 8 (its jobs sleep
+    # 1 s so that all of them run at once). Ray may place the next round on a node with a free CPU but no
+    # idle worker, and start one there (about 0.5 s): the first rounds show that, 48 jobs the steady state.
     warm_up = "import time; time.sleep(1); " + PRINT
-    run_job(store, spec(f"utilisation-warm-up-{executor}", warm_up, slots, slots, executor, address))
+    run_job(store, spec(f"utilisation-{jobs}-warm-up-{executor}", warm_up, slots, slots, executor, address))
     before = load()
-    wall = run_job(store, spec(f"utilisation-{executor}", code, jobs, slots, executor, address))
+    wall = run_job(store, spec(f"utilisation-{jobs}-{executor}", code, jobs, slots, executor, address))
     return {
         "slots": slots,
         "jobs": jobs,
@@ -164,14 +165,14 @@ def upload(megabytes: int = 100, rounds: int = 3) -> dict[str, Any]:
 def summary(results: dict[str, Any]) -> str:
     """The results as a short markdown page."""
     o, u, s, a = results["overhead"], results["utilisation"], results["stop"], results["upload"]
-    local = results["utilisation_local"]
+    local, first = results["utilisation_local"], results["utilisation_first"]
     return "\n".join(
         [
             "# Ray executor and model artifacts",
             "",
             f"Measured {results['date']} on {results['machine']} (2 cores shared with other work), Ray "
             f"{results['ray']}: a head with 8 logical CPUs and a second node with 2, both on loopback; "
-            "the utilisation run follows a warm-up of 8 training jobs of 1 s at once (Ray's worker processes). "
+            "each utilisation run follows a warm-up of 8 training jobs of 1 s at once (Ray's worker processes). "
             "Load: the 1-minute load average when the figure's run began.",
             "Command: `python -m benchmarks.ray.run`.",
             "",
@@ -185,6 +186,8 @@ def summary(results: dict[str, Any]) -> str:
             f"(load {u['load_before']}) | {u['utilisation']:.0%} (wall {u['wall_seconds']} s) | >= 85% |",
             f"| same with local processes (load {local['load_before']}) | {local['utilisation']:.0%} "
             f"(wall {local['wall_seconds']} s) | |",
+            f"| first {first['jobs']} jobs on Ray, Ray workers started for 8 only (load {first['load_before']}) "
+            f"| {first['utilisation']:.0%} (wall {first['wall_seconds']} s) | |",
             f"| stop to Stopped, job exits on SIGTERM | {s['cooperative_seconds']} s | <= grace + 1 s |",
             f"| stop to Stopped, job ignores SIGTERM (grace {s['grace_seconds']} s) | {s['stubborn_seconds']} s "
             f"| <= {s['grace_seconds'] + 1} s |",
@@ -216,8 +219,9 @@ def main() -> None:
     with ray_cluster(head_cpus=8) as cluster:
         cluster.add_node("second", cpus=2)
         results["overhead"] = overhead(store, cluster.address, args.jobs)
-        results["utilisation"] = utilisation(store, cluster.address, "ray")
-        results["utilisation_local"] = utilisation(store, cluster.address, "local")
+        results["utilisation_first"] = utilisation(store, cluster.address, "ray", jobs=16)
+        results["utilisation"] = utilisation(store, cluster.address, "ray", jobs=48)
+        results["utilisation_local"] = utilisation(store, cluster.address, "local", jobs=48)
         results["stop"] = {
             "grace_seconds": 2,
             "cooperative_seconds": round(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +20,7 @@ from modeltune.spec import parse_spec
 from modeltune.store import Store
 from modeltune.store import repository as repo
 
-from helpers import run_to_end, toy_spec
+from helpers import modeltune_cli, run_to_end, toy_spec, write_spec
 from s3server import S3Server
 
 
@@ -80,3 +83,30 @@ def test_an_upload_still_running_when_the_tuning_job_ends_is_recorded_failed(
     assert record.status_reason == (
         f"model artifact upload failed: not done 0.5 s after the tuning job ended; kept in {record.output_dir}/model"
     )
+
+
+def test_a_model_whose_upload_a_controller_crash_cut_short_is_kept_when_the_tuning_job_resumes(
+    home: Path, tmp_path: Path
+) -> None:
+    # 60 MB of random bytes take about half a second to pack: the controller is killed meanwhile.
+    weights = "import os; d = os.environ['SM_MODEL_DIR']; open(d + '/weights.bin', 'wb').write(os.urandom(60 << 20))"
+    spec = toy_spec("cut", limits={"max_jobs": 1, "max_parallel_jobs": 1})
+    spec["training"] |= {"command": ["python", "-c", weights + "; print('loss: 0.5')"], "static_hyperparameters": {}}
+    modeltune_cli("run", str(write_spec(tmp_path, spec)), "--detach", check=True)
+    store = Store()
+    deadline = time.monotonic() + 60
+    while not records(store, "cut") or records(store, "cut")[0].status != "Completed":
+        assert time.monotonic() < deadline, records(store, "cut")
+        time.sleep(0.02)
+    os.kill(repo.get_tuning_job(store, "cut").controller_pid, signal.SIGKILL)
+    (cut,) = records(store, "cut")
+    assert cut.artifact_uri is None and cut.status_reason is None  # killed before it was kept
+
+    result = modeltune_cli("resume", "cut", check=True)
+
+    assert "Tuning job cut Completed" in result.stdout
+    (kept,) = records(store, "cut")
+    assert kept.artifact_uri == f"{kept.output_dir}/output/model.tar.gz"
+    assert kept.status_reason is None and kept.final_objective == 0.5
+    with tarfile.open(kept.artifact_uri) as archive:
+        assert archive.getmember("weights.bin").size == 60 << 20

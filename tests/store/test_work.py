@@ -43,9 +43,14 @@ def test_a_worker_s_changes_land_together_and_only_on_training_jobs_it_still_own
     assert repository.get_training_job_by_id(store, other.id).exit_code is None
     assert [v.value for v in repository.metric_values(store, [owned.id])[owned.id]] == [0.5, 0.9]
     assert work.read_log(store, owned.id) == [(0, "auc=0.5\nauc=0.9\n")]
-    # Once ended, the training job takes no more updates from its worker.
+    # Once ended, the training job takes no more updates from its worker but where its model artifact went.
     late = repository.TrainingJobChanges(columns={owned.id: {"status": TrainingJobStatus.FAILED}})
     assert repository.record_changes(store, late, owner="w1") == {owned.id}
+    kept = repository.TrainingJobChanges(columns={owned.id: {"artifact_uri": "s3://models/xgb-001/model.tar.gz"}})
+    assert repository.record_changes(store, kept, owner="w1") == set()
+    assert repository.record_changes(store, kept, owner="w2") == {owned.id}
+    done = repository.get_training_job_by_id(store, owned.id)
+    assert (done.status, done.artifact_uri) == (TrainingJobStatus.COMPLETED, "s3://models/xgb-001/model.tar.gz")
 
 
 def test_changes_made_while_gathering_reach_the_store_together_when_the_block_ends(store: Store) -> None:

@@ -183,6 +183,10 @@ def test_a_stop_reaches_the_worker_and_code_comes_from_the_store(tmp_path: Path)
     shipped = cli({**env, "MODELTUNE_HOME": str(tmp_path / "third")}, "logs", "toy", "1").stdout
     assert "got SIGTERM, saving checkpoint" in shipped  # read from the store: the file is on the worker
     assert workers[0].wait(timeout=60) == 0
+    # The worker kept the stopped jobs' models on its machine, and the store says where.
+    jobs = repo.list_training_jobs(store, repo.get_tuning_job(store, "toy").id)
+    assert all(j.artifact_uri == f"{j.output_dir}/output/model.tar.gz" for j in jobs), jobs
+    assert all(Path(j.artifact_uri).is_file() for j in jobs if j.artifact_uri)
 
 
 def test_a_worker_against_a_bad_store_is_one_line(tmp_path: Path) -> None:

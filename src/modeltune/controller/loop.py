@@ -240,7 +240,9 @@ class Controller:
 
     def _recover(self) -> None:
         """Let the runner follow the training jobs a previous controller left unfinished; launch those it
-        created but never started (or drop them when the job is being stopped)."""
+        created but never started (or drop them when the job is being stopped), and keep the model artifacts
+        it did not finish keeping."""
+        self.runner.keep_again([r for r in self.jobs.records.values() if r.status.terminal], self.spec)
         unfinished = self.jobs.active
         if not unfinished:
             return

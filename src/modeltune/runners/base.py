@@ -64,6 +64,12 @@ class Runner(ABC):
         record once its ``artifact_uri``, or the upload's failure, is recorded)."""
         return []
 
+    def keep_again(self, records: Sequence[TrainingJob], spec: TuningJobSpec) -> None:
+        """Keep the model artifacts of ended ``records`` whose keeping a previous controller did not finish (it
+        crashed while packing or uploading); ``poll`` reports them as ``keeping`` does. A runner whose model
+        folders are on other machines leaves them."""
+        return None
+
     def abandon(self, why: str) -> RunnerEvents:
         """Give up keeping the model artifacts still in progress: record each upload as failed, with ``why``."""
         return RunnerEvents()

@@ -23,6 +23,8 @@ from modeltune.store import Store, TrainingJob
 
 # Training jobs whose model folder is packed and kept (SageMaker keeps the model of a stopped job too).
 KEPT_MODELS = (TrainingJobStatus.COMPLETED, TrainingJobStatus.STOPPED)
+# How the status reason of a training job whose model artifact could not be kept begins.
+UPLOAD_FAILED = "model artifact upload failed"
 # What a training job launched with ``training.resources`` holds, in its folder (for a new controller).
 ALLOCATION_FILE = "resources.json"
 
@@ -189,6 +191,16 @@ class LocalRunner(Runner):
     def keeping(self) -> list[str]:
         return self.uploads.pending()
 
+    def keep_again(self, records: Sequence[TrainingJob], spec: TuningJobSpec) -> None:
+        for record in records:
+            ran = record.status in KEPT_MODELS and record.started_at is not None
+            if ran and record.artifact_uri is None and UPLOAD_FAILED not in (record.status_reason or ""):
+                self._start_keeping(RunningJob(record, spec))
+
+    def _start_keeping(self, monitor: RunningJob) -> None:
+        self.uploading[monitor.name] = monitor
+        self.uploads.start(monitor.name, lambda: self._keep(monitor))
+
     def abandon(self, why: str) -> RunnerEvents:
         return RunnerEvents(changed=[self._kept(Kept(name, None, why)) for name in self.uploads.abandon()])
 
@@ -199,8 +211,7 @@ class LocalRunner(Runner):
             self._pool.release(monitor.name)
         outcome = monitor.outcome(event.exit_code, event.error)
         if outcome.status in KEPT_MODELS:
-            self.uploading[monitor.name] = monitor
-            self.uploads.start(monitor.name, lambda: self._keep(monitor))
+            self._start_keeping(monitor)
         return self._update(
             monitor,
             status=outcome.status,
@@ -221,7 +232,7 @@ class LocalRunner(Runner):
         if kept.uri is not None:
             return self._update(monitor, artifact_uri=kept.uri)
         folder = Path(monitor.record.output_dir) / "model"
-        failed = f"model artifact upload failed: {kept.error}; kept in {folder}"
+        failed = f"{UPLOAD_FAILED}: {kept.error}; kept in {folder}"
         return self._update(monitor, status_reason="; ".join(filter(None, [monitor.record.status_reason, failed])))
 
     def _update(self, monitor: RunningJob, **fields: Any) -> TrainingJob:

@@ -225,19 +225,29 @@ class TrainingJobChanges:
         return bool(self.columns or self.values or self.logs)
 
 
+# What a worker records about a training job after its end: where the model artifact went, or why not.
+_ARTIFACT_COLUMNS = {"artifact_uri", "status_reason"}
+
+
 @retried
 def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None = None) -> set[int]:
     """Write ``changes`` in one transaction: one statement per training job and one per kind of row.
 
     Values go in with the columns (a file cursor among them), so a restarted reader continues exactly
     where the stored values end. With an ``owner`` (a worker), columns are set only on training jobs it
-    still holds that have not ended; returns the ids of the others, whose columns were left as they were.
+    still holds that have not ended (once ended, only where its model artifact went, or why it could not
+    be kept); returns the ids of the others, whose columns were left as they were.
     """
     lost: set[int] = set()
     with store.write() as session:
         connection = session.connection()  # Core statements: the ORM's per-statement work is not needed here
-        statement, guard = (_UPDATE_JOB, {}) if owner is None else (_UPDATE_OWNED_JOB, {"_owner": owner})
         for training_job_id, columns in changes.columns.items():
+            if owner is None:
+                statement, guard = _UPDATE_JOB, {}
+            elif columns.keys() <= _ARTIFACT_COLUMNS:  # allowed after its end too
+                statement, guard = _UPDATE_HELD_JOB, {"_owner": owner}
+            else:
+                statement, guard = _UPDATE_OWNED_JOB, {"_owner": owner}
             changed = connection.execute(statement, {"_id": training_job_id, **guard, **columns})
             if owner is not None and not changed.rowcount:
                 lost.add(training_job_id)
@@ -252,10 +262,9 @@ def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None 
 # sending it). The SET clause of an UPDATE without values() is made from the parameters it is given.
 _JOBS = Base.metadata.tables["training_jobs"]
 _UPDATE_JOB = update(_JOBS).where(_JOBS.c.id == bindparam("_id"))
-# Only while ``_owner`` still holds the training job and it has not ended.
-_UPDATE_OWNED_JOB = _UPDATE_JOB.where(
-    _JOBS.c.owner == bindparam("_owner"), _JOBS.c.status.not_in([s.value for s in TERMINAL_TRAINING])
-)
+# Only while ``_owner`` still holds the training job (and, for the second, while it has not ended).
+_UPDATE_HELD_JOB = _UPDATE_JOB.where(_JOBS.c.owner == bindparam("_owner"))
+_UPDATE_OWNED_JOB = _UPDATE_HELD_JOB.where(_JOBS.c.status.not_in([s.value for s in TERMINAL_TRAINING]))
 _INSERT_METRIC_VALUES = insert(Base.metadata.tables["metric_values"])
 _INSERT_LOG_CHUNKS = insert(Base.metadata.tables["log_chunks"])
 
