@@ -1,8 +1,8 @@
 """Time spent in the store, measured inside a process by wrapping its store transactions.
 
-``install()`` wraps ``Store.read`` and ``Store.write`` (modeltune) so every transaction's wall time is
-added up; ``dump(path)`` writes the totals as JSON. The worker and Optuna probes run their process's
-real entry point with this installed.
+``install()`` wraps ``Store.read``, ``Store.write`` and ``Store.autocommit`` (modeltune) so every
+transaction's wall time is added up; ``dump(path)`` writes the totals as JSON. The worker and Optuna
+probes run their process's real entry point with this installed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 TOTALS = {"seconds": 0.0, "transactions": 0, "round_trips": 0}
-# [seconds, transactions] by the store function that opened them (the caller of ``Store.read``/``write``).
+# [seconds, transactions, round trips] by the store function that opened them (the caller of
+# ``Store.read``/``write``).
 SITES: dict[str, list[float]] = {}
 _DEPTH = [0]
 
@@ -48,7 +49,7 @@ def timed_context(factory: Callable[..., Any]) -> Callable[..., Any]:
     @contextmanager
     def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
         site = sys._getframe(2).f_code.co_name
-        started = time.perf_counter()
+        started, trips = time.perf_counter(), TOTALS["round_trips"]
         try:
             with factory(*args, **kwargs) as value:
                 yield value
@@ -56,9 +57,10 @@ def timed_context(factory: Callable[..., Any]) -> Callable[..., Any]:
             seconds = time.perf_counter() - started
             TOTALS["seconds"] += seconds
             TOTALS["transactions"] += 1
-            totals = SITES.setdefault(site, [0.0, 0])
+            totals = SITES.setdefault(site, [0.0, 0, 0])
             totals[0] += seconds
             totals[1] += 1
+            totals[2] += TOTALS["round_trips"] - trips
 
     return wrapper
 
@@ -69,6 +71,7 @@ def install() -> None:
 
     Store.read = timed_context(Store.read)  # type: ignore[method-assign]
     Store.write = timed_context(Store.write)  # type: ignore[method-assign]
+    Store.autocommit = timed_context(Store.autocommit)  # type: ignore[method-assign]
     count_round_trips()
 
 

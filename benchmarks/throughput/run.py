@@ -128,6 +128,7 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
         for out in outs
     ]
     before, cpu = dict(probe.TOTALS), probe.cpu_seconds()
+    before_sites = {site: list(totals) for site, totals in probe.SITES.items()}
     service.run(store, name)
     for process in processes:
         process.wait(timeout=120)
@@ -141,12 +142,27 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
         result["round_trips_per_job"] = trips / jobs
     workers_cpu = sum(r["cpu_self"] + r["cpu_children"] for r in reports)
     # The controller's own CPU only: the workers, its children, are in workers_cpu already.
-    result["cpu_ms_per_job"] = (workers_cpu + probe.cpu_seconds()["cpu_self"] - cpu["cpu_self"]) * 1000 / jobs
+    controller_cpu = probe.cpu_seconds()["cpu_self"] - cpu["cpu_self"]
+    result["cpu_ms_per_job"] = (workers_cpu + controller_cpu) * 1000 / jobs
+    result["cpu_ms_per_job_by_process"] = {
+        "controller": controller_cpu * 1000 / jobs,
+        "workers": sum(r["cpu_self"] for r in reports) * 1000 / jobs,
+        "supervisors_and_training": sum(r["cpu_children"] for r in reports) * 1000 / jobs,
+    }
     sites: dict[str, float] = {}
+    trips_by_site: dict[str, float] = {}
     for report in reports:
-        for site, (seconds, _) in report["sites"].items():
+        for site, (seconds, _, site_trips) in report["sites"].items():
             sites[site] = sites.get(site, 0.0) + seconds * 1000 / jobs
+            trips_by_site[site] = trips_by_site.get(site, 0.0) + site_trips / jobs
     result["workers_store_ms_per_job_by_function"] = dict(sorted(sites.items(), key=lambda item: -item[1]))
+    if kind == "postgresql":
+        result["workers_round_trips_per_job_by_function"] = dict(sorted(trips_by_site.items(), key=lambda i: -i[1]))
+        result["controller_round_trips_per_job_by_function"] = {
+            site: (totals[2] - before_sites.get(site, [0, 0, 0])[2]) / jobs
+            for site, totals in sorted(probe.SITES.items(), key=lambda item: -item[1][2])
+            if totals[2] > before_sites.get(site, [0, 0, 0])[2]
+        }
     return result
 
 
@@ -187,23 +203,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        help="comma-separated rows to run (e.g. workers-postgresql,optuna-rdb-postgresql); the results are "
+        "printed, not written",
+    )
     args = parser.parse_args()
+    wanted = (lambda row: row in args.only) if args.only else (lambda row: True)
     probe.install()
     results: dict[str, Any] = {}
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for slots in (1, 4, 16):
+            if not wanted(f"local-{slots}"):
+                continue
             results[f"local-{slots}"] = local_run(folder, f"local-{slots}", args.jobs, slots)
             print(f"local-{slots}", json.dumps(results[f"local-{slots}"]), flush=True)
-        results["local-16-sleep-2s"] = local_run(folder, "sleepy", 64, 16, seconds=2.0)
-        print("local-16-sleep-2s", json.dumps(results["local-16-sleep-2s"]), flush=True)
+        if wanted("local-16-sleep-2s"):
+            results["local-16-sleep-2s"] = local_run(folder, "sleepy", 64, 16, seconds=2.0)
+            print("local-16-sleep-2s", json.dumps(results["local-16-sleep-2s"]), flush=True)
         for kind, slots in (("postgresql", 4), ("mariadb", 4), ("postgresql", 1)):
             run_name = f"workers-{kind}" + ("" if slots == 4 else f"-4x{slots}")
+            if not wanted(run_name):
+                continue
             results[run_name] = workers_run(folder, kind, args.jobs, workers=4, slots=slots)
             print(run_name, json.dumps(results[run_name]), flush=True)
-        results["optuna-rdb-postgresql"] = optuna_run(folder, args.jobs, processes=4)
-        print("optuna", json.dumps(results["optuna-rdb-postgresql"]), flush=True)
+        if wanted("optuna-rdb-postgresql"):
+            results["optuna-rdb-postgresql"] = optuna_run(folder, args.jobs, processes=4)
+            print("optuna", json.dumps(results["optuna-rdb-postgresql"]), flush=True)
+    if args.only:
+        print(summary(results, args.jobs, load))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "SUMMARY.md").write_text(summary(results, args.jobs, load))

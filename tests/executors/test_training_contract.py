@@ -178,6 +178,16 @@ def test_relative_program_resolves_in_source_dir(tmp_path: Path) -> None:
     assert resolve_command(["./bin/train.sh", "--x"], str(tmp_path)) == [str(tmp_path / "bin" / "train.sh"), "--x"]
 
 
+def test_a_program_that_is_a_link_is_run_through_the_link(tmp_path: Path) -> None:
+    # A virtual environment's python is a link to the base interpreter; run through the link's target, it
+    # would not see the environment's packages.
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
+    program = str(tmp_path / "venv" / "bin" / "python")
+    assert resolve_command([program, "train.py"], str(tmp_path)) == [program, "train.py"]
+    assert resolve_command(["venv/bin/python", "train.py"], str(tmp_path)) == [program, "train.py"]
+
+
 def test_program_on_path_is_kept(tmp_path: Path) -> None:
     assert resolve_command(["sh", "-c", "true"], str(tmp_path)) == ["sh", "-c", "true"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import insert
 
@@ -83,3 +85,54 @@ def test_values_that_commit_out_of_id_order_still_reach_the_controller(store: St
     _, values, newest = work.followed_training_jobs(store, seen)
     assert [v.value for v in values[slow.id]] == [0.1]
     other.dispose()
+
+
+def test_claims_take_each_waiting_training_job_once_and_only_of_running_tuning_jobs(store: Store) -> None:
+    running = repository.create_tuning_job(store, "running", SPEC)
+    stopped = repository.create_tuning_job(store, "stopped", SPEC)
+    repository.update_tuning_job(store, stopped.id, status="Stopped")
+    jobs = [add_job(store, running.id, number) for number in range(1, 8)]
+    add_job(store, stopped.id, 1)
+    repository.update_training_job(store, jobs[0].id, owner="elsewhere")
+    repository.update_training_job(store, jobs[1].id, status=TrainingJobStatus.IN_PROGRESS)
+
+    first = work.claim_training_jobs(store, "w1", 2)
+    assert [j.id for j in first] == [jobs[2].id, jobs[3].id]
+    assert all(j.owner == "w1" and j.owner_expires_at is not None for j in first)
+    assert work.claim_training_jobs(store, "w2", 2, tuning_job="stopped") == []
+    second = work.claim_training_jobs(store, "w2", 10, tuning_job="running")
+    assert [j.id for j in second] == [j.id for j in jobs[4:]]
+    assert work.claim_training_jobs(store, "w3", 5) == []
+    assert work.claim_training_jobs(store, "w3", 0) == []
+    owners = {j.id: j.owner for j in repository.list_training_jobs(store, running.id)}
+    assert owners == {
+        jobs[0].id: "elsewhere",
+        jobs[1].id: None,
+        **{j.id: "w1" for j in first},
+        **{j.id: "w2" for j in second},
+    }
+
+
+def test_workers_claiming_at_once_never_share_a_training_job(store: Store) -> None:
+    tuning_job = repository.create_tuning_job(store, "busy", SPEC)
+    for number in range(1, 41):
+        add_job(store, tuning_job.id, number)
+    stores = [Store(store.url, home=store.home) for _ in range(4)]
+    claimed: dict[str, list[int]] = {}
+
+    def claim(index: int) -> None:
+        mine = claimed.setdefault(f"w{index}", [])
+        while batch := work.claim_training_jobs(stores[index], f"w{index}", 3):
+            mine += [j.id for j in batch]
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for opened in stores:
+        opened.dispose()
+    everything = [job_id for ids in claimed.values() for job_id in ids]
+    assert sorted(everything) == sorted(j.id for j in repository.list_training_jobs(store, tuning_job.id))
+    owners = {j.id: j.owner for j in repository.list_training_jobs(store, tuning_job.id)}
+    assert all(owners[job_id] == worker for worker, ids in claimed.items() for job_id in ids)

@@ -49,7 +49,9 @@ def resolve_command(command: list[str], source_dir: str) -> list[str]:
         path = Path(source_dir) / program
         if not path.exists():
             raise SpecError(f"training command {program!r} does not exist in {source_dir}; check training.command")
-        return [str(path.resolve()), *command[1:]]
+        # Absolute, but links kept: a virtual environment's python is a link, and run through the file it
+        # points to it would leave the environment (its packages, and its faster start-up).
+        return [os.path.abspath(path), *command[1:]]
     if shutil.which(program) is None:
         raise SpecError(f"training command {program!r} was not found on PATH; check training.command")
     return list(command)

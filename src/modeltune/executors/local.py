@@ -87,9 +87,9 @@ class LocalExecutor(Executor):
         token = uuid.uuid4().hex
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARIABLES}
         env.update({"PYTHONUNBUFFERED": "1", **request.env, TOKEN_VARIABLE: token})
-        # Run by path, isolated and without site-packages: it needs only the standard library, so it starts fast.
+        # Isolated and without site-packages: it needs only the standard library, so it starts fast.
         option = ["--die-with-parent"] if self.die_with_parent else ["--detach"] if self.detach else []
-        command = [sys.executable, "-I", "-S", supervisor.__file__, *option]
+        command = [sys.executable, "-I", "-S", "-c", supervisor.LAUNCH, *option]
         command += [str(files.control_dir), str(files.log_path)]
         offset = files.log_path.stat().st_size if files.log_path.exists() else 0
         try:

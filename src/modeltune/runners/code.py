@@ -4,6 +4,7 @@ through Ray's object store."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -68,10 +69,16 @@ def fetch_code(store: Store, tuning_job_id: int, cache: Path) -> Path | None:
     folder = cache / digest
     if folder.is_dir():
         return folder
-    data = work.code_package(store, tuning_job_id)
-    if data is None:
-        return None
-    return unpack(data, digest, cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    # Workers of one machine that start together fetch and unpack it once: the others wait for the first.
+    with open(cache / f".{digest}.lock", "wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if folder.is_dir():
+            return folder
+        data = work.code_package(store, tuning_job_id)
+        if data is None:
+            return None
+        return unpack(data, digest, cache)
 
 
 def unpack(data: bytes, digest: str, cache: Path) -> Path:

@@ -171,11 +171,12 @@ class Store:
 
     def __init__(self, url: str | None = None, home: Path | str | None = None):
         self.home = Path(home).expanduser() if home else default_home()
+        self.backend = ""  # the database: sqlite, postgresql, mysql, mariadb
         make_private_folder(self.home)
         self._id: str | None = None
         self.url = resolve_store_url(url, self.home)
         try:
-            backend = make_url(self.url).get_backend_name()
+            backend = self.backend = make_url(self.url).get_backend_name()
             if backend == "sqlite":
                 self._read_engine = _sqlite_engine(self.url, immediate=False)
                 self._write_engine = _sqlite_engine(self.url, immediate=True)
@@ -265,6 +266,17 @@ class Store:
         """
         with self._guard(), self._writer.begin() as session:
             yield session
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Session]:
+        """A session whose statements commit one by one, each as it runs: a write of one statement in one
+        round trip, without BEGIN and COMMIT (on SQLite, a write transaction)."""
+        if self.backend == "sqlite":
+            with self.write() as session:
+                yield session
+        else:
+            with self._guard(), self._reader() as session:  # the reading engine runs in autocommit
+                yield session
 
     @contextmanager
     def _guard(self) -> Iterator[None]:

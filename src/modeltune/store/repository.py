@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from modeltune.core import TERMINAL_TRAINING, MetricValue, TrainingJobStatus, Tu
 from modeltune.errors import ConflictError, NotFoundError
 from modeltune.store.connection import Store, retried
 from modeltune.store.records import TrainingJob, TuningJob
-from modeltune.store.schema import LogChunkRow, MetricValueRow, TrainingJobRow, TuningJobRow
+from modeltune.store.schema import Base, MetricValueRow, TrainingJobRow, TuningJobRow
 
 
 def create_tuning_job(store: Store, name: str, spec: dict[str, Any]) -> TuningJob:
@@ -240,20 +240,33 @@ def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None 
     """
     lost: set[int] = set()
     with store.write() as session:
+        connection = session.connection()  # Core statements: the ORM's per-statement work is not needed here
         for training_job_id, columns in changes.columns.items():
-            query = update(TrainingJobRow).where(TrainingJobRow.id == training_job_id)
-            if owner is not None:
-                query = query.where(TrainingJobRow.owner == owner)
-            if owner is not None and not columns.keys() <= _ARTIFACT_COLUMNS:
-                query = query.where(TrainingJobRow.status.not_in([s.value for s in TERMINAL_TRAINING]))
-            changed = session.execute(query.values(**columns).execution_options(synchronize_session=False))
-            if owner is not None and not changed.rowcount:  # type: ignore[attr-defined]
+            if owner is None:
+                statement, guard = _UPDATE_JOB, {}
+            elif columns.keys() <= _ARTIFACT_COLUMNS:  # allowed after its end too
+                statement, guard = _UPDATE_HELD_JOB, {"_owner": owner}
+            else:
+                statement, guard = _UPDATE_OWNED_JOB, {"_owner": owner}
+            changed = connection.execute(statement, {"_id": training_job_id, **guard, **columns})
+            if owner is not None and not changed.rowcount:
                 lost.add(training_job_id)
         insert_metric_values(session, changes.values)
         if changes.logs:
             pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
-            session.execute(insert(LogChunkRow), pieces)
+            connection.execute(_INSERT_LOG_CHUNKS, pieces)
     return lost
+
+
+# Built once, as they run for every training job (building and coercing a statement costs more CPU than
+# sending it). The SET clause of an UPDATE without values() is made from the parameters it is given.
+_JOBS = Base.metadata.tables["training_jobs"]
+_UPDATE_JOB = update(_JOBS).where(_JOBS.c.id == bindparam("_id"))
+# Only while ``_owner`` still holds the training job (and, for the second, while it has not ended).
+_UPDATE_HELD_JOB = _UPDATE_JOB.where(_JOBS.c.owner == bindparam("_owner"))
+_UPDATE_OWNED_JOB = _UPDATE_HELD_JOB.where(_JOBS.c.status.not_in([s.value for s in TERMINAL_TRAINING]))
+_INSERT_METRIC_VALUES = insert(Base.metadata.tables["metric_values"])
+_INSERT_LOG_CHUNKS = insert(Base.metadata.tables["log_chunks"])
 
 
 def insert_metric_values(session: Session, values: Iterable[tuple[int, MetricValue]]) -> None:
@@ -264,7 +277,7 @@ def insert_metric_values(session: Session, values: Iterable[tuple[int, MetricVal
         for tid, v in values
     ]
     if rows:
-        session.execute(insert(MetricValueRow), rows)
+        session.connection().execute(_INSERT_METRIC_VALUES, rows)
 
 
 def metric_values(

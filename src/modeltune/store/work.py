@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Update, and_, bindparam, delete, func, or_, select, update
 
 from modeltune.core import RUNNING_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.store.connection import Store, retried
 from modeltune.store.records import TrainingJob
 from modeltune.store.schema import (
+    Base,
     CodePackageRow,
     LogChunkRow,
     MetricValueRow,
@@ -121,10 +122,20 @@ def heartbeat(store: Store, worker_id: str) -> None:
 def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: str | None = None) -> list[TrainingJob]:
     """Up to ``count`` Pending training jobs that no one owns (of running tuning jobs, or of ``tuning_job``),
     now owned by ``worker_id``; oldest first. Two workers never get the same training job."""
-    tuning_job_ids = _waiting_tuning_jobs(store, tuning_job) if count > 0 else []
-    if not tuning_job_ids:
+    if count <= 0:
         return []
     expires = utcnow() + timedelta(seconds=WORK_LEASE_SECONDS)
+    if store.backend == "postgresql":  # one statement, so one round trip, whether there is work or not
+        with store.autocommit() as session:
+            named = {"tuning_job": tuning_job} if tuning_job is not None else {}
+            rows = session.connection().execute(
+                _CLAIM if tuning_job is None else _CLAIM_NAMED,
+                {"worker": worker_id, "expires": expires, "count": count, **named},
+            )
+            return sorted((TrainingJob.of_columns(row) for row in rows), key=lambda record: record.id)
+    tuning_job_ids = _waiting_tuning_jobs(store, tuning_job)
+    if not tuning_job_ids:
+        return []
     with store.write() as session:
         query = (
             select(TrainingJobRow)
@@ -164,6 +175,35 @@ _WAITING = (
 _WAITING_NAMED = _WAITING.where(TuningJobRow.name == bindparam("name"))
 
 
+def _claim(waiting_named: bool) -> Update:
+    """PostgreSQL's claim in one statement: lock up to ``count`` waiting training jobs, skipping those another
+    worker is claiming at the same moment, and take them (``FOR UPDATE`` re-checks a row that changed)."""
+    jobs, tuning_jobs = Base.metadata.tables["training_jobs"], Base.metadata.tables["tuning_jobs"]
+    waiting = (
+        select(jobs.c.id)
+        .join(tuning_jobs, tuning_jobs.c.id == jobs.c.tuning_job_id)
+        .where(
+            tuning_jobs.c.status == TuningJobStatus.IN_PROGRESS,
+            jobs.c.status == TrainingJobStatus.PENDING,
+            jobs.c.owner.is_(None),
+        )
+        .order_by(jobs.c.id)
+        .limit(bindparam("count"))
+        .with_for_update(of=jobs, skip_locked=True)
+    )
+    if waiting_named:
+        waiting = waiting.where(tuning_jobs.c.name == bindparam("tuning_job"))
+    return (
+        update(jobs)
+        .where(jobs.c.id.in_(waiting))
+        .values(owner=bindparam("worker"), owner_expires_at=bindparam("expires"))
+        .returning(*(jobs.c[f.name] for f in fields(TrainingJob)))
+    )
+
+
+_CLAIM, _CLAIM_NAMED = _claim(False), _claim(True)
+
+
 def _waiting_tuning_jobs(store: Store, tuning_job: str | None) -> list[int]:
     """The running tuning jobs (or ``tuning_job``, when it runs) with training jobs waiting for a worker: a
     plain read, so idle workers take no write lock."""
@@ -173,13 +213,17 @@ def _waiting_tuning_jobs(store: Store, tuning_job: str | None) -> list[int]:
         return list(session.scalars(_WAITING_NAMED, {"name": tuning_job}))
 
 
-def owned_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
-    """The unfinished training jobs ``worker_id`` owns (to act on their stop requests)."""
+def stopping_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
+    """The training jobs ``worker_id`` owns whose stop the controller recorded (status Stopping). A worker
+    asks twice a second while it runs training jobs, and the answer is almost always none."""
     with store.read() as session:
-        rows = session.scalars(
-            select(TrainingJobRow).where(TrainingJobRow.owner == worker_id, TrainingJobRow.status.in_(_RUNNING))
-        )
-        return [TrainingJob.of(r) for r in rows]
+        rows = session.execute(_STOPPING, {"worker": worker_id})
+        return [TrainingJob.of_columns(row) for row in rows]
+
+
+_STOPPING = select(*TrainingJob.columns()).where(
+    TrainingJobRow.owner == bindparam("worker"), TrainingJobRow.status == TrainingJobStatus.STOPPING
+)
 
 
 def followed_training_jobs(

@@ -159,8 +159,8 @@ class Worker:
 
     def _act_on_stop_requests(self) -> None:
         """Stop the training jobs whose stop the controller recorded (status Stopping)."""
-        for record in work.owned_training_jobs(self.store, self.id):
-            if record.status == TrainingJobStatus.STOPPING and record.id not in self._stopped:
+        for record in work.stopping_training_jobs(self.store, self.id):
+            if record.id not in self._stopped:
                 self._stopped.add(record.id)
                 spec = self.specs.get(record.tuning_job_id)
                 self.runner.stop(record, spec.training.stop_grace_seconds if spec else 0)
