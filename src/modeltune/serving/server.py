@@ -27,6 +27,9 @@ LOCALHOST = "127.0.0.1"
 _APP_FACTORY = "modeltune.serving.app:app_from_environment"
 # Seconds a stopped server gets to finish its requests before SIGKILL.
 _STOP_GRACE_S = 10.0
+# How long ``stop`` waits for the killed processes of the server's group to be gone (a process ends a
+# moment after its SIGKILL, later on a busy machine).
+_GONE_WAIT_S = 5.0
 # Seconds a child server gets to answer /ping with 200 (model_fn included).
 STARTUP_TIMEOUT_S = 120.0
 
@@ -194,4 +197,16 @@ class ServerProcess:
         except ProcessLookupError:
             pass
         self.process.wait()
+        _wait_until_gone(self.process.pid)
         self.log_path.unlink(missing_ok=True)
+
+
+def _wait_until_gone(group: int) -> None:
+    """Wait (at most ``_GONE_WAIT_S``) until no process of the process group ``group`` is left."""
+    deadline = time.monotonic() + _GONE_WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
