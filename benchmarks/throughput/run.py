@@ -8,6 +8,7 @@ Results go to ``benchmarks/results/throughput/`` (``results.json``, ``SUMMARY.md
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -89,21 +90,40 @@ def local_run(folder: Path, name: str, jobs: int, slots: int, seconds: float = 0
 
 
 def new_database(kind: str) -> str:
-    """A fresh empty database on the local server; its URL."""
+    """A fresh empty database on the local server (dropped by ``drop_databases``); its URL."""
     name = f"bench_{uuid.uuid4().hex[:10]}"
+    _administer(kind, f'CREATE DATABASE "{name}"' if kind == "postgresql" else f"CREATE DATABASE `{name}`")
+    _CREATED.append((kind, name))
+    return (POSTGRES if kind == "postgresql" else MARIADB).format(db=name)
+
+
+def drop_databases() -> None:
+    """Drop the databases this run created, so runs leave nothing on the shared servers."""
+    while _CREATED:
+        kind, name = _CREATED.pop()
+        if kind == "postgresql":
+            _administer(kind, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            _administer(kind, f"DROP DATABASE IF EXISTS `{name}`")
+
+
+_CREATED: list[tuple[str, str]] = []
+
+
+def _administer(kind: str, statement: str) -> None:
+    """Run one statement on the local server as its administrator, outside any database of the run."""
     if kind == "postgresql":
         import psycopg
 
         with psycopg.connect(host="127.0.0.1", user="postgres", dbname="test", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        return POSTGRES.format(db=name)
+            admin.execute(statement)
+        return
     import pymysql
 
     admin = pymysql.connect(host="127.0.0.1", user="root", password="", autocommit=True)
     with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{name}`")
+        cursor.execute(statement)
     admin.close()
-    return MARIADB.format(db=name)
 
 
 def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) -> dict[str, Any]:
@@ -214,7 +234,8 @@ def main() -> None:
     probe.install()
     results: dict[str, Any] = {}
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as cleanup:
+        cleanup.callback(drop_databases)
         folder = Path(tmp)
         for slots in (1, 4, 16):
             if not wanted(f"local-{slots}"):
