@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Update, and_, bindparam, delete, func, or_, select, update
@@ -197,7 +197,7 @@ def _claim(waiting_named: bool) -> Update:
         update(jobs)
         .where(jobs.c.id.in_(waiting))
         .values(owner=bindparam("worker"), owner_expires_at=bindparam("expires"))
-        .returning(*(jobs.c[f.name] for f in fields(TrainingJob)))
+        .returning(*TrainingJob.columns())
     )
 
 
