@@ -64,8 +64,12 @@ def _plan_lines(env: dict[str, Any], records: list[dict[str, Any]]) -> list[str]
                 f"  - `{inv['command']}` (started {inv['started']}, commit {inv['commit']}, "
                 f"Python {inv['python']}, {inv['cpus']} CPUs): {', '.join(optimizers)}."
             )
+    # A run of modeltune alone, without the peers installed, keeps the versions the peers ran with.
+    versions: dict[str, str] = {}
+    for inv in invocations:
+        versions.update({k: v for k, v in inv.get("versions", {}).items() if v})
+    lines.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".")
     last = invocations[-1]
-    lines.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in last["versions"].items() if v) + ".")
     planned = sorted({p for (_, _, p) in latest})
     left_out = [p for p in PROBLEMS if p not in planned]
     if left_out:

@@ -15,6 +15,7 @@ from modeltune import Optimizer
 from modeltune.core import Observation
 from modeltune.space import SearchSpace
 from modeltune.strategies import make_strategy
+from modeltune.strategies.bayesian import strategy as strategy_module
 from modeltune.strategies.bayesian.acquisition import log_expected_improvement, log_h
 from modeltune.strategies.bayesian.encoding import Encoding
 from modeltune.strategies.bayesian.gp import GaussianProcess, Hyperparameters
@@ -383,3 +384,21 @@ def test_the_optimizer_with_the_narrow_optimum_is_found_next_to_a_broad_decoy():
     # with init held at the incumbent's (choosing the value by EI and searching every range: 3 of 6 seeds).
     found = [min(run(optimizer_and_init, OPTIMIZER_AND_INIT, "Bayesian", seed, 50)) for seed in range(6)]
     assert sum(value < 0.25 for value in found) >= 4  # only adam gets below 0.25
+
+
+@pytest.mark.parametrize(("max_jobs", "explores"), [(25, False), (49, False), (50, True), (None, True)])
+def test_only_a_budget_of_50_or_more_gets_exploring_picks(monkeypatch, max_jobs, explores):
+    # A value searched on its own results takes a few dozen evaluations to pay off: a small budget has none.
+    calls = []
+    explore_level = strategy_module._Model.explore_level
+
+    def spy(self: Any, *args: Any) -> Any:
+        calls.append(args)
+        return explore_level(self, *args)
+
+    monkeypatch.setattr(strategy_module._Model, "explore_level", spy)
+    optimizer = Optimizer(CATEGORY_MOVES_OPTIMUM, "Minimize", random_seed=0, max_jobs=max_jobs)
+    for _ in range(12):
+        hp = optimizer.ask(1)[0]
+        optimizer.tell(hp, category_moves_optimum(hp))
+    assert bool(calls) == explores

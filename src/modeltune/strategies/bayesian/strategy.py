@@ -55,6 +55,10 @@ _SAMPLE_TRIES = 200
 # searched with the other categorical ranges held at the incumbent's, found it in 4 of 5 seeds
 # sequentially and 4 of 5 in batches of 4 (3 and 2 before).
 _EXPLORE_EVERY = 3
+# A budget (max_jobs) under this gets no exploring picks: a value searched on its own results takes a few
+# dozen evaluations to pay off. Budget-25 runs of the five categorical problems (20 synthetic and 10
+# scikit-learn seeds, both modes): mean normalised regret 0.166 with them, 0.151 without.
+_EXPLORE_MIN_BUDGET = 50
 
 
 class BayesianStrategy(Strategy):
@@ -77,7 +81,9 @@ class BayesianStrategy(Strategy):
         super().__init__(space, objective_type, random_seed, max_jobs=max_jobs)
         self._encoding: Encoding | None = None
         self.initial_design = initial_design_size(len(space), max_jobs)
-        self._categorical = [j for j, name in enumerate(space.names) if space.ranges[name].type == "Categorical"]
+        categorical = [j for j, name in enumerate(space.names) if space.ranges[name].type == "Categorical"]
+        # The categorical ranges exploring picks may search: none under a small budget.
+        self._explored = categorical if max_jobs is None or max_jobs >= _EXPLORE_MIN_BUDGET else []
 
     @property
     def encoding(self) -> Encoding:
@@ -150,12 +156,13 @@ class BayesianStrategy(Strategy):
         prior: ParentPrior | None,
     ) -> np.ndarray | None:
         """The model's pick, or, every ``_EXPLORE_EVERY``-th model pick in a space with categorical
-        ranges, the most promising point in another value of the categorical range that matters most
-        (the shortest fitted length scale): a category whose good continuous values lie away from the
-        incumbent's is otherwise judged, and dropped, at the incumbent's."""
-        if self._categorical and best is not None and prior is None and step % _EXPLORE_EVERY == _EXPLORE_EVERY - 1:
-            lengths = model.gp.hyper.lengthscales[self._categorical]
-            other = model.explore_level(seen, rng, self._categorical[int(np.argmin(lengths))], best)
+        ranges and a budget of at least ``_EXPLORE_MIN_BUDGET`` (or none), the most promising point in
+        another value of the categorical range that matters most (the shortest fitted length scale): a
+        category whose good continuous values lie away from the incumbent's is otherwise judged, and
+        dropped, at the incumbent's."""
+        if self._explored and best is not None and prior is None and step % _EXPLORE_EVERY == _EXPLORE_EVERY - 1:
+            lengths = model.gp.hyper.lengthscales[self._explored]
+            other = model.explore_level(seen, rng, self._explored[int(np.argmin(lengths))], best)
             if other is not None:
                 return other
         return model.next_point(seen, rng)[0]
