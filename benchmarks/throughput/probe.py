@@ -13,14 +13,14 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-TOTALS = {"seconds": 0.0, "transactions": 0, "round_trips": 0}
-# [seconds, transactions, round trips] by the store function that opened them (the caller of
-# ``Store.read``/``write``).
+TOTALS = {"seconds": 0.0, "transactions": 0, "round_trips": 0, "cpu_seconds": 0.0}
+# [seconds, transactions, round trips, CPU seconds of the calling thread] by the store function that
+# opened them (the caller of ``Store.read``/``write``).
 SITES: dict[str, list[float]] = {}
 _DEPTH = [0]
 
@@ -31,7 +31,7 @@ def timed(function: Callable[..., Any]) -> Callable[..., Any]:
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _DEPTH[0] += 1
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return function(*args, **kwargs)
         finally:
@@ -39,6 +39,7 @@ def timed(function: Callable[..., Any]) -> Callable[..., Any]:
             if _DEPTH[0] == 0:
                 TOTALS["seconds"] += time.perf_counter() - started
                 TOTALS["transactions"] += 1
+                TOTALS["cpu_seconds"] += time.thread_time() - cpu
 
     return wrapper
 
@@ -49,7 +50,7 @@ def timed_context(factory: Callable[..., Any]) -> Callable[..., Any]:
     @contextmanager
     def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
         site = sys._getframe(2).f_code.co_name
-        started, trips = time.perf_counter(), TOTALS["round_trips"]
+        started, cpu, trips = time.perf_counter(), time.thread_time(), TOTALS["round_trips"]
         try:
             with factory(*args, **kwargs) as value:
                 yield value
@@ -57,10 +58,12 @@ def timed_context(factory: Callable[..., Any]) -> Callable[..., Any]:
             seconds = time.perf_counter() - started
             TOTALS["seconds"] += seconds
             TOTALS["transactions"] += 1
-            totals = SITES.setdefault(site, [0.0, 0, 0])
+            TOTALS["cpu_seconds"] += time.thread_time() - cpu
+            totals = SITES.setdefault(site, [0.0, 0, 0, 0.0])
             totals[0] += seconds
             totals[1] += 1
             totals[2] += TOTALS["round_trips"] - trips
+            totals[3] += time.thread_time() - cpu
 
     return wrapper
 
@@ -77,16 +80,31 @@ def install() -> None:
 
 def count_round_trips() -> None:
     """Count this process's exchanges with a PostgreSQL server (each waits for the server's answer): a
-    figure that, unlike time, does not depend on what else the machine is doing."""
+    figure that, unlike time, does not depend on what else the machine is doing. psycopg runs each
+    exchange as a generator that yields while it waits on the socket; one that never yields (e.g. a
+    rollback with no transaction open) sent nothing."""
     import psycopg
 
     wait = psycopg.Connection.wait
 
-    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
-        TOTALS["round_trips"] += 1
-        return wait(self, *args, **kwargs)
+    def counted(self: Any, exchange: Any, *args: Any, **kwargs: Any) -> Any:
+        return wait(self, _counting(exchange), *args, **kwargs)
 
     psycopg.Connection.wait = counted  # type: ignore[method-assign]
+
+
+def _counting(exchange: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+    """``exchange``, counted as a round trip if it waits on the socket at all."""
+    try:
+        state = next(exchange)
+    except StopIteration as done:
+        return done.value
+    TOTALS["round_trips"] += 1
+    while True:
+        try:
+            state = exchange.send((yield state))
+        except StopIteration as done:
+            return done.value
 
 
 def dump_at_exit() -> None:

@@ -85,6 +85,7 @@ def local_run(folder: Path, name: str, jobs: int, slots: int, seconds: float = 0
     service.run(store, name)
     result = timings(store, name, slots)
     result["store_ms_per_job"] = (probe.TOTALS["seconds"] - before["seconds"]) * 1000 / jobs
+    result["store_cpu_ms_per_job"] = (probe.TOTALS["cpu_seconds"] - before["cpu_seconds"]) * 1000 / jobs
     result["cpu_ms_per_job"] = (sum(probe.cpu_seconds().values()) - sum(cpu.values())) * 1000 / jobs
     return result
 
@@ -157,6 +158,8 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
     controller_seconds = probe.TOTALS["seconds"] - before["seconds"]
     result["store_ms_per_job"] = (controller_seconds + sum(r["seconds"] for r in reports)) * 1000 / jobs
     result["controller_store_ms_per_job"] = controller_seconds * 1000 / jobs
+    controller_cpu_seconds = probe.TOTALS["cpu_seconds"] - before["cpu_seconds"]
+    result["store_cpu_ms_per_job"] = (controller_cpu_seconds + sum(r["cpu_seconds"] for r in reports)) * 1000 / jobs
     if kind == "postgresql":  # counted in psycopg only
         trips = probe.TOTALS["round_trips"] - before["round_trips"] + sum(r["round_trips"] for r in reports)
         result["round_trips_per_job"] = trips / jobs
@@ -172,16 +175,16 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
     sites: dict[str, float] = {}
     trips_by_site: dict[str, float] = {}
     for report in reports:
-        for site, (seconds, _, site_trips) in report["sites"].items():
+        for site, (seconds, _, site_trips, _) in report["sites"].items():
             sites[site] = sites.get(site, 0.0) + seconds * 1000 / jobs
             trips_by_site[site] = trips_by_site.get(site, 0.0) + site_trips / jobs
     result["workers_store_ms_per_job_by_function"] = dict(sorted(sites.items(), key=lambda item: -item[1]))
     if kind == "postgresql":
         result["workers_round_trips_per_job_by_function"] = dict(sorted(trips_by_site.items(), key=lambda i: -i[1]))
         result["controller_round_trips_per_job_by_function"] = {
-            site: (totals[2] - before_sites.get(site, [0, 0, 0])[2]) / jobs
+            site: (totals[2] - before_sites.get(site, [0, 0, 0, 0])[2]) / jobs
             for site, totals in sorted(probe.SITES.items(), key=lambda item: -item[1][2])
-            if totals[2] > before_sites.get(site, [0, 0, 0])[2]
+            if totals[2] > before_sites.get(site, [0, 0, 0, 0])[2]
         }
     return result
 
@@ -214,6 +217,7 @@ def optuna_run(folder: Path, trials: int, processes: int) -> dict[str, Any]:
         "wall_seconds": wall,
         "jobs_per_second": len(complete) / wall,
         "store_ms_per_job": sum(r["seconds"] for r in reports) * 1000 / done,
+        "store_cpu_ms_per_job": sum(r["cpu_seconds"] for r in reports) * 1000 / done,
         "round_trips_per_job": sum(r["round_trips"] for r in reports) / done,
         "cpu_ms_per_job": sum(r["cpu_self"] + r["cpu_children"] for r in reports) * 1000 / done,
     }
@@ -266,7 +270,7 @@ def main() -> None:
 def summary(results: dict[str, Any], jobs: int, load: float) -> str:
     """The results as a Markdown table with the targets."""
     rows = [
-        "| run | training jobs/s | overhead ms (median, p90) | store ms per job | round trips per job "
+        "| run | training jobs/s | overhead ms (median, p90) | store ms per job (CPU) | round trips per job "
         "| CPU ms per job | slot use |",
         "|---|--:|--:|--:|--:|--:|--:|",
     ]
@@ -274,8 +278,9 @@ def summary(results: dict[str, Any], jobs: int, load: float) -> str:
         overhead = f"{r['overhead_ms_median']:.1f}, {r['overhead_ms_p90']:.1f}" if "overhead_ms_median" in r else "-"
         use = f"{r['utilisation']:.0%}" if "utilisation" in r else "-"
         trips = f"{r['round_trips_per_job']:.1f}" if "round_trips_per_job" in r else "-"
+        store = f"{r['store_ms_per_job']:.1f} ({r['store_cpu_ms_per_job']:.1f})"
         rows.append(
-            f"| {name} | {r['jobs_per_second']:.1f} | {overhead} | {r['store_ms_per_job']:.1f} | {trips} "
+            f"| {name} | {r['jobs_per_second']:.1f} | {overhead} | {store} | {trips} "
             f"| {r['cpu_ms_per_job']:.0f} | {use} |"
         )
     return "\n".join(
@@ -287,7 +292,9 @@ def summary(results: dict[str, Any], jobs: int, load: float) -> str:
             "same Python one-liner that "
             "prints its value. *Overhead*: from a training job's recorded end to the next one's start (a slot "
             "freeing to a process starting). *Store ms per job*: wall time inside store transactions (modeltune: "
-            "the controller's and the workers'; Optuna: inside RDBStorage's methods), per training job. *Round "
+            "the controller's and the workers'; Optuna: inside RDBStorage's methods), per training job, and in "
+            "brackets the CPU time of those calls (the rest is waiting: for the server, and for a core while "
+            "the training jobs hold both). *Round "
             "trips*: exchanges with the PostgreSQL server that waited for its answer (counted in psycopg), which "
             "unlike times do not depend on what else the machine does. *CPU ms per job*: CPU time of every "
             "process of the run (controller, workers, supervisors, the one-liners; Optuna's processes and their "
