@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import insert
@@ -10,6 +11,7 @@ from sqlalchemy import insert
 from modeltune.core import MetricValue, TrainingJobStatus, utcnow
 from modeltune.runners.recording import Recorder
 from modeltune.store import Store, TrainingJob, repository, work
+from modeltune.store.notices import WorkNotices
 from modeltune.store.schema import MetricValueRow
 
 from .backends import Backend
@@ -136,3 +138,30 @@ def test_workers_claiming_at_once_never_share_a_training_job(store: Store) -> No
     assert sorted(everything) == sorted(j.id for j in repository.list_training_jobs(store, tuning_job.id))
     owners = {j.id: j.owner for j in repository.list_training_jobs(store, tuning_job.id)}
     assert all(owners[job_id] == worker for worker, ids in claimed.items() for job_id in ids)
+
+
+def test_an_idle_worker_looks_for_work_rarely_but_soon_after_a_training_job_is_added(store: Store) -> None:
+    tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
+    notices = WorkNotices(store)
+    try:
+        assert notices.due()  # a worker looks when it starts
+        notices.looked(found=False)
+        assert not notices.due()
+
+        looks, started = 0, time.monotonic()
+        while time.monotonic() - started < 2.0:  # idle: a worker loop asks every 10 ms
+            if notices.due():
+                looks += 1
+                notices.looked(found=False)
+            time.sleep(0.01)
+        assert looks <= 6  # it looked 200 times in 2 s before (every loop with a free slot)
+
+        added = add_job(store, tuning_job.id, 1)
+        stored = repository.list_training_jobs(store, tuning_job.id)
+        assert stored == [added]  # what adding returns is what the store holds
+        waited = time.monotonic()
+        while not notices.due():  # PostgreSQL: the notice; elsewhere: the next look, at most 1 s away
+            time.sleep(0.01)
+        assert time.monotonic() - waited < (0.2 if store.backend == "postgresql" else 1.1)
+    finally:
+        notices.close()

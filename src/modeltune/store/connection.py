@@ -288,6 +288,15 @@ class Store:
             kind = StoreConflict if _is_conflict(exc) else StoreError
             raise kind(f"the store {self.safe_url} failed: {_first_line(exc)}") from None
 
+    def dedicated_connection(self) -> Any:
+        """A psycopg connection of this process's own on a PostgreSQL store, outside the pool, in
+        autocommit (e.g. to LISTEN); the caller closes it."""
+        pooled = self._read_engine.raw_connection()
+        connection: Any = pooled.driver_connection
+        pooled.detach()
+        connection.autocommit = True
+        return connection
+
     def dispose(self) -> None:
         """Close pooled connections (call before forking or at exit)."""
         self._read_engine.dispose()

@@ -7,13 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modeltune.core import TERMINAL_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
 from modeltune.store.connection import Store, retried
+from modeltune.store.notices import WORK_CHANNEL
 from modeltune.store.records import TrainingJob, TuningJob
 from modeltune.store.schema import Base, MetricValueRow, TrainingJobRow, TuningJobRow
 
@@ -114,22 +115,37 @@ def add_training_job(
     ``retry_of`` is the id of the training job it retries; ``owner`` the process that runs it (None: it
     waits for a worker to claim it).
     """
-    row = TrainingJobRow(
-        tuning_job_id=tuning_job_id,
-        number=number,
-        name=name,
-        status=TrainingJobStatus.PENDING,
-        hyperparameters=hyperparameters,
-        created_at=utcnow(),
-        log_path=log_path,
-        output_dir=output_dir,
-        retry_of=retry_of,
-        owner=owner,
-    )
+    values = {
+        "tuning_job_id": tuning_job_id,
+        "number": number,
+        "name": name,
+        "status": TrainingJobStatus.PENDING,
+        "hyperparameters": hyperparameters,
+        "created_at": utcnow(),
+        "log_path": log_path,
+        "output_dir": output_dir,
+        "retry_of": retry_of,
+    }
+    if owner is None and store.backend == "postgresql":  # one round trip, with the notice workers wait for
+        with store.autocommit() as session:
+            return TrainingJob.of_columns(session.connection().execute(_ADD_FOR_WORKERS, values).one()[:-1])
+    row = TrainingJobRow(**values, owner=owner)
     with store.write() as session:
         session.add(row)
         session.flush()
         return TrainingJob.of(row)
+
+
+def _adding_for_workers() -> Select[Any]:
+    """PostgreSQL's INSERT of a training job that waits for a worker, returning it, with a notice to the
+    workers that listen (sent when it commits)."""
+    given = "tuning_job_id number name status hyperparameters created_at log_path output_dir retry_of".split()
+    values: dict[str, Any] = {name: bindparam(name) for name in given}
+    added = insert(Base.metadata.tables["training_jobs"]).values(values).returning(*TrainingJob.columns()).cte("added")
+    return select(*added.c, func.pg_notify(WORK_CHANNEL, ""))
+
+
+_ADD_FOR_WORKERS = _adding_for_workers()
 
 
 @retried

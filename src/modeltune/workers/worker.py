@@ -30,6 +30,7 @@ from modeltune.runners.uploads import UPLOAD_WAIT_SECONDS
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, work
 from modeltune.store import repository as repo
+from modeltune.store.notices import WorkNotices
 
 log = logging.getLogger(__name__)
 # Log text is shipped in pieces of at most this many bytes.
@@ -78,6 +79,7 @@ class Worker:
         self.shipping: dict[str, _Shipping] = {}
         self.stopping = False
         self._stopped: set[int] = set()
+        self._notices = WorkNotices(store)
 
     def request_stop(self) -> None:
         """Stop claiming; give the running training jobs back (they are retried elsewhere) and exit."""
@@ -113,10 +115,15 @@ class Worker:
             self._give_back()
             self._settle_uploads()
             work.end_worker(self.store, self.id)
+            self._notices.close()
 
     def _claim(self) -> None:
         free = self.slots - len(self.runner.active())
-        for record in work.claim_training_jobs(self.store, self.id, free, self.tuning_job):
+        if not free or not self._notices.due():
+            return
+        claimed = work.claim_training_jobs(self.store, self.id, free, self.tuning_job)
+        self._notices.looked(found=bool(claimed))
+        for record in claimed:
             try:
                 spec = self._spec(record)
                 folder = self.store.jobs_folder() / self.folders[record.tuning_job_id] / record.name
