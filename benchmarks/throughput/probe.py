@@ -49,7 +49,7 @@ def timed_context(factory: Callable[..., Any]) -> Callable[..., Any]:
 
     @contextmanager
     def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        site = sys._getframe(2).f_code.co_name
+        site = _store_function(sys._getframe(2))
         started, cpu, trips = time.perf_counter(), time.thread_time(), TOTALS["round_trips"]
         try:
             with factory(*args, **kwargs) as value:
@@ -68,6 +68,14 @@ def timed_context(factory: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _store_function(frame: Any) -> str:
+    """The name of the store function that opened a transaction: the first caller outside the store's
+    connection module (``Store.write_at_once`` opens its transaction with ``Store.autocommit``)."""
+    while frame.f_back is not None and frame.f_code.co_filename.endswith(("store/connection.py", "contextlib.py")):
+        frame = frame.f_back
+    return str(frame.f_code.co_name)
+
+
 def install() -> None:
     """Time every modeltune store transaction of this process, and count its round trips to PostgreSQL."""
     from modeltune.store.connection import Store
@@ -79,10 +87,11 @@ def install() -> None:
 
 
 def count_round_trips() -> None:
-    """Count this process's exchanges with a PostgreSQL server (each waits for the server's answer): a
-    figure that, unlike time, does not depend on what else the machine is doing. psycopg runs each
-    exchange as a generator that yields while it waits on the socket; one that never yields (e.g. a
-    rollback with no transaction open) sent nothing."""
+    """Count this process's exchanges with a PostgreSQL server that waited for its answer: a figure that,
+    unlike time, does not depend on what else the machine is doing. psycopg runs each exchange as a
+    generator that yields while it waits on the socket and is resumed with what the socket is ready for;
+    an exchange counts once if the server's answer woke it. (A rollback with no transaction open sends
+    nothing; statements sent together in a pipeline are answered together, at its end.)"""
     import psycopg
 
     wait = psycopg.Connection.wait
@@ -94,17 +103,18 @@ def count_round_trips() -> None:
 
 
 def _counting(exchange: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
-    """``exchange``, counted as a round trip if it waits on the socket at all."""
+    """``exchange``, counted as a round trip when an answer from the server resumes it."""
+    answered = False
     try:
         state = next(exchange)
+        while True:
+            ready = yield state
+            if not answered and ready and ready & 1:  # Ready.R: the server's answer arrived
+                TOTALS["round_trips"] += 1
+                answered = True
+            state = exchange.send(ready)
     except StopIteration as done:
         return done.value
-    TOTALS["round_trips"] += 1
-    while True:
-        try:
-            state = exchange.send((yield state))
-        except StopIteration as done:
-            return done.value
 
 
 def dump_at_exit() -> None:

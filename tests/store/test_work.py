@@ -7,6 +7,7 @@ import time
 
 import pytest
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 
 from modeltune.core import MetricValue, TrainingJobStatus, utcnow
 from modeltune.runners.recording import Recorder
@@ -165,3 +166,26 @@ def test_an_idle_worker_looks_for_work_rarely_but_soon_after_a_training_job_is_a
         assert time.monotonic() - waited < (0.2 if store.backend == "postgresql" else 1.1)
     finally:
         notices.close()
+
+
+def status(store: Store, record: TrainingJob) -> TrainingJobStatus:
+    return next(j.status for j in repository.list_training_jobs(store, record.tuning_job_id) if j.id == record.id)
+
+
+def test_a_batch_that_fails_writes_nothing_and_leaves_the_store_usable(store: Store) -> None:
+    owned, other = two_jobs(store)
+    repository.update_training_job(store, owned.id, owner="w1")
+    broken = repository.TrainingJobChanges()
+    broken.set(owned.id, status=TrainingJobStatus.IN_PROGRESS)
+    broken.values.append((owned.id, MetricValue(None, 0.5, 0, utcnow())))  # type: ignore[arg-type]  # no name
+    with pytest.raises(IntegrityError):
+        repository.record_changes(store, broken, owner="w1")
+    assert status(store, owned) == TrainingJobStatus.PENDING
+    assert repository.metric_values(store, [owned.id]) == {owned.id: []}
+
+    fine = repository.TrainingJobChanges()
+    fine.set(owned.id, status=TrainingJobStatus.IN_PROGRESS)
+    fine.values.append((owned.id, value(0.5)))
+    assert repository.record_changes(store, fine, owner="w1") == set()
+    assert status(store, owned) == TrainingJobStatus.IN_PROGRESS
+    assert [v.value for v in repository.metric_values(store, [owned.id])[owned.id]] == [0.5]

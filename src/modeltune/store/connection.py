@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, DisconnectionError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from modeltune.errors import StoreError
@@ -288,6 +295,24 @@ class Store:
             kind = StoreConflict if _is_conflict(exc) else StoreError
             raise kind(f"the store {self.safe_url} failed: {_first_line(exc)}") from None
 
+    @contextmanager
+    def write_at_once(self) -> Iterator[Session]:
+        """A write transaction sent to a PostgreSQL server whole, BEGIN to COMMIT, and answered in one round
+        trip when the block ends: no row stays locked while this process waits for a core. Its statements
+        return no rows; read a count from ``result.context.cursor.rowcount`` after the block. Elsewhere
+        the same as ``write()``."""
+        if self.backend != "postgresql":
+            with self.write() as session:
+                yield session
+            return
+        # On an error the transaction stays open until the session ends: then psycopg rolls it back.
+        with self.autocommit() as session:
+            connection = session.connection()
+            with _as_database_error(), connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+                connection.exec_driver_sql("BEGIN")
+                yield session
+                connection.exec_driver_sql("COMMIT")
+
     def dedicated_connection(self) -> Any:
         """A psycopg connection of this process's own on a PostgreSQL store, outside the pool, in
         autocommit (e.g. to LISTEN); the caller closes it."""
@@ -326,6 +351,17 @@ class StoreConflict(StoreError):
 _CONFLICT_CODES = {1213, 1205}
 _CONFLICT_STATES = {"40P01", "40001"}
 Result = TypeVar("Result")
+
+
+@contextmanager
+def _as_database_error() -> Iterator[None]:
+    """psycopg's errors, raised when a pipeline's answers arrive (outside SQLAlchemy), as SQLAlchemy's."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise DBAPIError.instance("(statements sent together)", None, exc, psycopg.Error) from exc
 
 
 def _is_conflict(exc: DatabaseError) -> bool:

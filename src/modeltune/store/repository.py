@@ -254,8 +254,8 @@ def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None 
     still holds that have not ended (once ended, only where its model artifact went, or why it could not
     be kept); returns the ids of the others, whose columns were left as they were.
     """
-    lost: set[int] = set()
-    with store.write() as session:
+    updates = {}
+    with store.write_at_once() as session:  # PostgreSQL: one round trip
         connection = session.connection()  # Core statements: the ORM's per-statement work is not needed here
         for training_job_id, columns in changes.columns.items():
             if owner is None:
@@ -264,14 +264,14 @@ def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None 
                 statement, guard = _UPDATE_HELD_JOB, {"_owner": owner}
             else:
                 statement, guard = _UPDATE_OWNED_JOB, {"_owner": owner}
-            changed = connection.execute(statement, {"_id": training_job_id, **guard, **columns})
-            if owner is not None and not changed.rowcount:
-                lost.add(training_job_id)
+            updates[training_job_id] = connection.execute(statement, {"_id": training_job_id, **guard, **columns})
         insert_metric_values(session, changes.values)
         if changes.logs:
             pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
             connection.execute(_INSERT_LOG_CHUNKS, pieces)
-    return lost
+    if owner is None:
+        return set()
+    return {training_job_id for training_job_id, result in updates.items() if not result.context.cursor.rowcount}
 
 
 # Built once, as they run for every training job (building and coercing a statement costs more CPU than
@@ -281,8 +281,9 @@ _UPDATE_JOB = update(_JOBS).where(_JOBS.c.id == bindparam("_id"))
 # Only while ``_owner`` still holds the training job (and, for the second, while it has not ended).
 _UPDATE_HELD_JOB = _UPDATE_JOB.where(_JOBS.c.owner == bindparam("_owner"))
 _UPDATE_OWNED_JOB = _UPDATE_HELD_JOB.where(_JOBS.c.status.not_in([s.value for s in TERMINAL_TRAINING]))
-_INSERT_METRIC_VALUES = insert(Base.metadata.tables["metric_values"])
-_INSERT_LOG_CHUNKS = insert(Base.metadata.tables["log_chunks"])
+# inline(): without RETURNING the new rows' ids, which nobody reads and pipelined statements cannot return.
+_INSERT_METRIC_VALUES = insert(Base.metadata.tables["metric_values"]).inline()
+_INSERT_LOG_CHUNKS = insert(Base.metadata.tables["log_chunks"]).inline()
 
 
 def insert_metric_values(session: Session, values: Iterable[tuple[int, MetricValue]]) -> None:
