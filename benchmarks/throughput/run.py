@@ -181,6 +181,11 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
     result["workers_store_ms_per_job_by_function"] = dict(sorted(sites.items(), key=lambda item: -item[1]))
     if kind == "postgresql":
         result["workers_round_trips_per_job_by_function"] = dict(sorted(trips_by_site.items(), key=lambda i: -i[1]))
+        result["controller_store_ms_per_job_by_function"] = {
+            site: (totals[0] - before_sites.get(site, [0, 0, 0, 0])[0]) * 1000 / jobs
+            for site, totals in sorted(probe.SITES.items(), key=lambda item: -item[1][0])
+            if totals[1] > before_sites.get(site, [0, 0, 0, 0])[1]
+        }
         result["controller_round_trips_per_job_by_function"] = {
             site: (totals[2] - before_sites.get(site, [0, 0, 0, 0])[2]) / jobs
             for site, totals in sorted(probe.SITES.items(), key=lambda item: -item[1][2])

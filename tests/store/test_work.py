@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from modeltune.core import MetricValue, TrainingJobStatus, utcnow
+from modeltune.core import UPLOAD_FAILED, MetricValue, TrainingJobStatus, utcnow
 from modeltune.runners.recording import Recorder
 from modeltune.store import Store, TrainingJob, repository, work
 from modeltune.store.notices import WorkNotices
@@ -189,3 +190,32 @@ def test_a_batch_that_fails_writes_nothing_and_leaves_the_store_usable(store: St
     assert repository.record_changes(store, fine, owner="w1") == set()
     assert status(store, owned) == TrainingJobStatus.IN_PROGRESS
     assert [v.value for v in repository.metric_values(store, [owned.id])[owned.id]] == [0.5]
+
+
+def test_a_lost_worker_s_unkept_models_are_named_and_their_results_stand(store: Store) -> None:
+    tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
+    expired, later = utcnow() - timedelta(seconds=1), utcnow() + timedelta(seconds=60)
+    ended = {
+        "status": TrainingJobStatus.COMPLETED,
+        "started_at": utcnow(),
+        "ended_at": utcnow(),
+        "final_objective": 0.5,
+    }
+    unkept, kept, running, alive, beating = (add_job(store, tuning_job.id, n) for n in range(1, 6))
+    repository.update_training_job(store, unkept.id, owner="w1", owner_expires_at=expired, **ended)
+    repository.update_training_job(
+        store, kept.id, owner="w1", owner_expires_at=expired, artifact_uri="s3://b/k", **ended
+    )
+    repository.update_training_job(store, running.id, owner="w1", owner_expires_at=expired, status="InProgress")
+    repository.update_training_job(store, alive.id, owner="w2", owner_expires_at=later, **ended)
+    repository.update_training_job(store, beating.id, owner="w3", owner_expires_at=expired, **ended)
+    work.heartbeat(store, "w3")  # a worker still keeping a model renews its hold on that training job too
+
+    assert work.expire_lost(store, tuning_job.id) == [running.id]  # only unfinished ones are retried
+    assert work.expire_lost(store, tuning_job.id) == []
+    stored = {j.id: j for j in repository.list_training_jobs(store, tuning_job.id)}
+    assert stored[unkept.id].status == TrainingJobStatus.COMPLETED
+    assert stored[unkept.id].final_objective == 0.5
+    assert stored[unkept.id].status_reason.startswith(f"{UPLOAD_FAILED}: worker lost: w1")  # type: ignore[union-attr]
+    assert stored[running.id].status == TrainingJobStatus.FAILED and stored[running.id].retryable
+    assert all(stored[j.id].status_reason is None for j in (kept, alive, beating))
