@@ -8,19 +8,23 @@ from modeltune.core.names import EarlyStoppingType, ExecutorName, StrategyName, 
 from modeltune.core.objective import ObjectiveType, best_training_job, jobs_not_improving
 from modeltune.core.records import MetricValue, Observation, utcnow
 from modeltune.core.status import (
+    KEPT_MODELS,
     RUNNING_TRAINING,
     SCORED_TRAINING,
     TERMINAL_TRAINING,
     TERMINAL_TUNING,
+    UPLOAD_FAILED,
     TrainingJobStatus,
     TuningJobStatus,
 )
 
 __all__ = [
+    "KEPT_MODELS",
     "RUNNING_TRAINING",
     "SCORED_TRAINING",
     "TERMINAL_TRAINING",
     "TERMINAL_TUNING",
+    "UPLOAD_FAILED",
     "EarlyStoppingType",
     "ExecutorName",
     "MetricValue",

@@ -55,3 +55,7 @@ TERMINAL_TRAINING = frozenset({TrainingJobStatus.COMPLETED, TrainingJobStatus.FA
 # A stopped training job's last value counts as its final objective, as in SageMaker.
 SCORED_TRAINING = frozenset({TrainingJobStatus.COMPLETED, TrainingJobStatus.STOPPED})
 TERMINAL_TUNING = frozenset({TuningJobStatus.COMPLETED, TuningJobStatus.FAILED, TuningJobStatus.STOPPED})
+# Training jobs whose model folder is packed and kept (SageMaker keeps the model of a stopped job too).
+KEPT_MODELS = frozenset({TrainingJobStatus.COMPLETED, TrainingJobStatus.STOPPED})
+# How the status reason of a training job whose model artifact could not be kept begins.
+UPLOAD_FAILED = "model artifact upload failed"

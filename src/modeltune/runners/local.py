@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from modeltune.artifacts import keep_model
-from modeltune.core import MetricValue, TrainingJobStatus, utcnow
+from modeltune.core import KEPT_MODELS, UPLOAD_FAILED, MetricValue, TrainingJobStatus, utcnow
 from modeltune.executors import Executor, ExecutorEvent, JobFiles, LocalExecutor
 from modeltune.executors.contract import prepare_launch
 from modeltune.resources import Allocation, Machine, ResourcePool
@@ -21,10 +21,6 @@ from modeltune.runners.uploads import Kept, Uploads
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob
 
-# Training jobs whose model folder is packed and kept (SageMaker keeps the model of a stopped job too).
-KEPT_MODELS = (TrainingJobStatus.COMPLETED, TrainingJobStatus.STOPPED)
-# How the status reason of a training job whose model artifact could not be kept begins.
-UPLOAD_FAILED = "model artifact upload failed"
 # What a training job launched with ``training.resources`` holds, in its folder (for a new controller).
 ALLOCATION_FILE = "resources.json"
 

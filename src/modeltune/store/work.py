@@ -16,7 +16,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Update, and_, bindparam, delete, func, or_, select, update
 
-from modeltune.core import RUNNING_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.core import (
+    KEPT_MODELS,
+    RUNNING_TRAINING,
+    UPLOAD_FAILED,
+    MetricValue,
+    TrainingJobStatus,
+    TuningJobStatus,
+    utcnow,
+)
 from modeltune.store.connection import Store, retried
 from modeltune.store.records import TrainingJob
 from modeltune.store.schema import (
@@ -104,14 +112,24 @@ def list_workers(store: Store) -> list[Worker]:
         ]
 
 
+# An ended training job whose model artifact its owner is still keeping (neither kept nor failed yet).
+_KEEPING = and_(
+    TrainingJobRow.status.in_([s.value for s in KEPT_MODELS]),
+    TrainingJobRow.started_at.is_not(None),
+    TrainingJobRow.artifact_uri.is_(None),
+    or_(TrainingJobRow.status_reason.is_(None), TrainingJobRow.status_reason.not_like(f"%{UPLOAD_FAILED}%")),
+)
+
+
 @retried
 def heartbeat(store: Store, worker_id: str) -> None:
-    """Renew a worker's hold on the training jobs it runs, and its own heartbeat, in one transaction."""
+    """Renew a worker's hold on the training jobs it runs or whose model it keeps, and its own heartbeat, in
+    one transaction."""
     now = utcnow()
     with store.write() as session:
         session.execute(
             update(TrainingJobRow)
-            .where(TrainingJobRow.owner == worker_id, TrainingJobRow.status.in_(_RUNNING))
+            .where(TrainingJobRow.owner == worker_id, or_(TrainingJobRow.status.in_(_RUNNING), _KEEPING))
             .values(owner_expires_at=now + timedelta(seconds=WORK_LEASE_SECONDS))
             .execution_options(synchronize_session=False)
         )
@@ -259,33 +277,43 @@ def newest_metric_value_id(store: Store) -> int:
 @retried
 def expire_lost(store: Store, tuning_job_id: int) -> list[int]:
     """Mark Failed (retryable) the unfinished training jobs of a tuning job whose owner stopped renewing its
-    hold; their ids. A worker that comes back later finds it no longer owns them."""
+    hold; their ids. A worker that comes back later finds it no longer owns them. Ended training jobs whose
+    model that owner was still keeping stay as they ended, with the reason their model artifact is missing."""
     now = utcnow()
     with store.write() as session:
         lost = list(
             session.execute(
-                select(TrainingJobRow.id, TrainingJobRow.owner, TrainingJobRow.owner_expires_at).where(
+                select(
+                    TrainingJobRow.id,
+                    TrainingJobRow.owner,
+                    TrainingJobRow.owner_expires_at,
+                    TrainingJobRow.status,
+                    TrainingJobRow.status_reason,
+                    TrainingJobRow.output_dir,
+                ).where(
                     TrainingJobRow.tuning_job_id == tuning_job_id,
-                    TrainingJobRow.status.in_(_RUNNING),
+                    or_(TrainingJobRow.status.in_(_RUNNING), _KEEPING),
                     TrainingJobRow.owner.is_not(None),
                     TrainingJobRow.owner_expires_at < now,
                 )
             )
         )
-        for training_job_id, owner, expired in lost:
+        unfinished = []
+        for training_job_id, owner, expired, status, reason, output_dir in lost:
+            why = f"worker lost: {owner} stopped renewing its hold (expired {_iso(expired)})"
+            if status in _RUNNING:
+                unfinished.append(training_job_id)
+                values = {"status": TrainingJobStatus.FAILED, "ended_at": now, "retryable": True, "owner": None}
+            else:  # its result stands; its model stayed on that worker's machine, if anywhere
+                why = f"{UPLOAD_FAILED}: {why} before keeping it; it may be in {output_dir}/model there"
+                values = {"status_reason": "; ".join(filter(None, [reason, why])), "owner_expires_at": None}
             session.execute(
                 update(TrainingJobRow)
                 .where(TrainingJobRow.id == training_job_id, TrainingJobRow.owner == owner)
-                .values(
-                    status=TrainingJobStatus.FAILED,
-                    ended_at=now,
-                    retryable=True,
-                    owner=None,
-                    status_reason=f"worker lost: {owner} stopped renewing its hold (expired {_iso(expired)})",
-                )
+                .values(**{"status_reason": why, **values})
                 .execution_options(synchronize_session=False)
             )
-        return [training_job_id for training_job_id, _, _ in lost]
+        return unfinished
 
 
 def _iso(moment: datetime | None) -> str:
