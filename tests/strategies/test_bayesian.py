@@ -464,3 +464,12 @@ def test_an_exploring_pick_next_to_the_incumbent_gives_way_to_the_combination_se
         hp = optimizer.ask(1)[0]
         optimizer.tell(hp, shared_basin(hp))
     assert calls
+
+
+def test_only_a_repeated_test_next_to_the_incumbent_gives_way():
+    # A value's first test at the incumbent's place is informative; a second one there is not.
+    model, space, incumbent = _shared_basin_model()
+    first = space.encode({"place": "right", "shift": "q2", "x": 0.31, "y": 0.3})
+    assert not model.tried_near(first, incumbent)
+    assert model.tried_near(space.encode({"place": "left", "shift": "q1", "x": 0.31, "y": 0.3}), incumbent)
+    assert not model.tried_near(space.encode({"place": "left", "shift": "q1", "x": 0.6, "y": 0.3}), incumbent)
