@@ -402,3 +402,74 @@ def test_only_a_budget_of_50_or_more_gets_exploring_picks(monkeypatch, max_jobs,
         hp = optimizer.ask(1)[0]
         optimizer.tell(hp, category_moves_optimum(hp))
     assert bool(calls) == explores
+
+
+SHARED_BASIN = {
+    "place": {"type": "Categorical", "values": ["left", "right"]},
+    "shift": {"type": "Categorical", "values": ["q0", "q1", "q2"]},
+    "x": {"type": "Continuous", "min": 0.0, "max": 1.0},
+    "y": {"type": "Continuous", "min": 0.0, "max": 1.0},
+}
+
+
+def shared_basin(hp: dict[str, Any]) -> float:
+    """A broad basin at (0.3, 0.3) worth 0.35 in every category, and a narrower one placed by "place"
+    (0.3 deeper in "right" than in "left"); "shift" only adds."""
+    shared = 0.35 + 1.6 * (1 - math.exp(-((hp["x"] - 0.3) ** 2 + (hp["y"] - 0.3) ** 2) / (2 * 0.25**2)))
+    (x0, y0), depth = {"left": ((0.1, 0.9), 0.3), "right": ((0.85, 0.85), 0.0)}[hp["place"]]
+    own = depth + 1.6 * (1 - math.exp(-((hp["x"] - x0) ** 2 + (hp["y"] - y0) ** 2) / (2 * 0.18**2)))
+    return {"q0": 0.1, "q1": 0.0, "q2": 0.3}[hp["shift"]] + min(shared, own)
+
+
+def _shared_basin_model() -> tuple[Any, SearchSpace, np.ndarray]:
+    """A fitted model of 40 random results and the incumbent ("left", "q1" in the shared basin)."""
+    space = SearchSpace(SHARED_BASIN)
+    rng = np.random.default_rng(0)
+    configs = [
+        {"place": str(rng.choice(["left", "right"])), "shift": str(rng.choice(["q0", "q1", "q2"])),
+         "x": float(rng.random()), "y": float(rng.random())}
+        for _ in range(40)
+    ] + [{"place": "left", "shift": "q1", "x": 0.3, "y": 0.3}]  # fmt: skip
+    points = np.array([space.encode(c) for c in configs])
+    losses = np.array([shared_basin(c) for c in configs])
+    encoding = Encoding(space)
+    model = strategy_module._Model(encoding, points, losses, points, np.empty((0, encoding.dim)), rng)
+    return model, space, points[-1]
+
+
+def test_a_category_combination_is_searched_away_from_a_basin_every_category_shares():
+    # Near the incumbent every category is worth 0.35; away from it "right" is best and "q1" adds least.
+    model, space, incumbent = _shared_basin_model()
+    categorical = [j for j, name in enumerate(space.names) if space.ranges[name].type == "Categorical"]
+    point = model.explore_combination(set(), np.random.default_rng(1), categorical, incumbent)
+    assert point is not None
+    config = space.decode(point)
+    assert (config["place"], config["shift"]) == ("right", "q1")
+    assert model.distance(point[None, :], incumbent)[0] >= strategy_module._AWAY
+
+
+def test_an_exploring_pick_next_to_the_incumbent_gives_way_to_the_combination_search(monkeypatch):
+    # A value that only shifts the incumbent's region (here: its exploring pick is the incumbent's place).
+    monkeypatch.setattr(strategy_module._Model, "explore_level", lambda self, seen, rng, j, best: best.copy())
+    calls = []
+    explore_combination = strategy_module._Model.explore_combination
+
+    def spy(self: Any, *args: Any) -> Any:
+        calls.append(args)
+        return explore_combination(self, *args)
+
+    monkeypatch.setattr(strategy_module._Model, "explore_combination", spy)
+    optimizer = Optimizer(SHARED_BASIN, "Minimize", random_seed=0)
+    for _ in range(24):
+        hp = optimizer.ask(1)[0]
+        optimizer.tell(hp, shared_basin(hp))
+    assert calls
+
+
+def test_only_a_repeated_test_next_to_the_incumbent_gives_way():
+    # A value's first test at the incumbent's place is informative; a second one there is not.
+    model, space, incumbent = _shared_basin_model()
+    first = space.encode({"place": "right", "shift": "q2", "x": 0.31, "y": 0.3})
+    assert not model.tried_near(first, incumbent)
+    assert model.tried_near(space.encode({"place": "left", "shift": "q1", "x": 0.31, "y": 0.3}), incumbent)
+    assert not model.tried_near(space.encode({"place": "left", "shift": "q1", "x": 0.6, "y": 0.3}), incumbent)

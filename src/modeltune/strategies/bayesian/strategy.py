@@ -59,6 +59,19 @@ _EXPLORE_EVERY = 3
 # dozen evaluations to pay off. Budget-25 runs of the five categorical problems (20 synthetic and 10
 # scikit-learn seeds, both modes): mean normalised regret 0.166 with them, 0.151 without.
 _EXPLORE_MIN_BUDGET = 50
+# An exploring pick this close (Euclidean, unit cube, the non-categorical coordinates) to the incumbent and
+# to an evaluated point with its categorical values repeats a test already made: the value only shifts the
+# incumbent's region. It gives way to a search of the categorical combination that looks best away from
+# that region. (Giving way whenever the pick is near the incumbent, tried or not, also replaced first
+# tests of a value there: SGD on digits, 10 seeds, mean normalised regret at 100 0.076 -> 0.081.)
+_NEAR_INCUMBENT = 0.1
+# "Away from the incumbent's region": at least this far from it (as above). The results there estimate
+# each categorical value's additive effect, and that search looks there only. shared_decoy (10 seeds,
+# sequential, 100 evaluations): better than its decoy in 5 seeds with 0.5 (none with 0.3, where the
+# search stayed on the slope of the incumbent's broad basin; none before).
+_AWAY = 0.5
+# Ridge penalty of the additive effects of the categorical values (targets are standardised).
+_EFFECT_RIDGE = 1.0
 
 
 class BayesianStrategy(Strategy):
@@ -159,10 +172,16 @@ class BayesianStrategy(Strategy):
         ranges and a budget of at least ``_EXPLORE_MIN_BUDGET`` (or none), the most promising point in
         another value of the categorical range that matters most (the shortest fitted length scale): a
         category whose good continuous values lie away from the incumbent's is otherwise judged, and
-        dropped, at the incumbent's."""
+        dropped, at the incumbent's. When that point lies next to the incumbent and repeats a test of
+        the value already made there (the value only shifts the incumbent's region), the pick goes to
+        the combination of categorical values whose results look best away from the incumbent's
+        region, searched there (see ``explore_combination``)."""
         if self._explored and best is not None and prior is None and step % _EXPLORE_EVERY == _EXPLORE_EVERY - 1:
             lengths = model.gp.hyper.lengthscales[self._explored]
             other = model.explore_level(seen, rng, self._explored[int(np.argmin(lengths))], best)
+            if other is not None and model.tried_near(other, best):
+                combination = model.explore_combination(seen, rng, self._explored, best)
+                other = other if combination is None else combination
             if other is not None:
                 return other
         return model.next_point(seen, rng)[0]
@@ -298,6 +317,7 @@ class _Model:
         rng: np.random.Generator,
         level: tuple[list[int], np.ndarray] | None = None,
         model: tuple[Posterior, float] | None = None,
+        away: np.ndarray | None = None,
     ) -> tuple[np.ndarray | None, float]:
         """The unseen feasible point with the highest log EI among those searched, and that log EI.
 
@@ -305,6 +325,8 @@ class _Model:
             level: ``(ranges, positions)``: search only points whose (categorical) ``ranges`` take these
                 positions; the local search starts from the best evaluated points of the first one's value.
             model: another posterior and the value EI counts improvement from (default: this model's).
+            away: a point ``(dim,)``: keep to candidates at least ``_AWAY`` from it (see ``distance``)
+                when any is.
         """
         gp, target = model if model is not None else (self.gp, self.best)
 
@@ -328,6 +350,10 @@ class _Model:
         anchors = self.anchors if level is None else self._level_anchors(level[0][0], float(level[1][0]))
         candidates, values = maximize(acquisition, self.encoding, fix(anchors), rng)
         candidates = fix(candidates)
+        if away is not None:
+            far = self.distance(candidates, away) >= _AWAY
+            if far.any():
+                candidates, values = candidates[far], values[far]
         novel = _gaps(candidates, self.evaluated) >= MIN_NOVELTY
         if len(self.pending):
             novel &= _gaps(candidates, self.pending) >= MIN_SEPARATION
@@ -368,6 +394,77 @@ class _Model:
         held = [i for i, axis in enumerate(self.encoding.axes) if axis.kind == "categorical" and i != j]
         positions = np.concatenate([[position], incumbent[held]])
         return self.next_point(seen, rng, ([j, *held], positions), (gp, best))[0]
+
+    def explore_combination(
+        self, seen: set[tuple[str, ...]], rng: np.random.Generator, explored: list[int], incumbent: np.ndarray
+    ) -> np.ndarray | None:
+        """The most promising point, away from the incumbent's region, in the categorical values whose
+        results there are best.
+
+        Near the incumbent every category may share one broad basin, so results there say nothing about
+        which categories hold a better, narrower optimum elsewhere. Away from it (``_AWAY``), each value
+        of the ``explored`` categorical ranges gets an additive effect (ridge regression of the targets on
+        one-hot values), and the combination of the best values is searched there: the range whose best
+        value gains most over the incumbent's, on that value's own results away from the incumbent, the
+        other categorical ranges at their best values. Searching one value with the others held at the
+        incumbent's only ever tried a category with the incumbent's (decoy-basin) partners, and its own
+        best result, in the shared basin, kept the search there. None when fewer than three results lie
+        away from the incumbent or no value beats the incumbent's.
+        """
+        away = self.distance(self.evaluated, incumbent) >= _AWAY
+        if away.sum() < 3:
+            return None
+        values = [(j, float(p)) for j in explored for p in self.encoding.choices(j)]
+        columns = np.array([self.evaluated[away, j] for j, _ in values]).T
+        onehot = (np.abs(columns - np.array([p for _, p in values])) < 1e-9).astype(float)
+        # An intercept (not penalised) and one effect per value; a value without results there gets 0.
+        design = np.hstack([np.ones((len(onehot), 1)), onehot])
+        penalty = _EFFECT_RIDGE * np.diag([0.0] + [1.0] * len(values))
+        targets = self.targets[away]
+        effects = np.linalg.solve(design.T @ design + penalty, design.T @ (targets - targets.mean()))[1:]
+        present = onehot.any(axis=0)
+        best_value: dict[int, float] = {}
+        gain: dict[int, float] = {}
+        for j in explored:
+            mine = [k for k, (i, _) in enumerate(values) if i == j and present[k]]
+            if not mine:
+                continue
+            top = min(mine, key=lambda k: effects[k])
+            best_value[j] = values[top][1]
+            current = next(k for k, (i, p) in enumerate(values) if i == j and abs(p - incumbent[j]) < 1e-9)
+            gain[j] = float(effects[current] - effects[top])
+        if not gain or max(gain.values()) <= 0:
+            return None
+        j = max(gain, key=gain.__getitem__)
+        position = best_value[j]
+        held = [i for i, axis in enumerate(self.encoding.axes) if axis.kind == "categorical" and i != j]
+        positions = np.array([position, *(best_value.get(i, incumbent[i]) for i in held)])
+        here = np.abs(self.evaluated[:, j] - position) < 1e-9
+        if (here & away).any():
+            here &= away
+        gp: Posterior = GaussianProcess(
+            self.features[here], self.targets[here], self.gp.hyper, self.encoding.group_of_feature, mean=self.worst
+        )
+        best = float(gp.predict(self.features[here])[0].min())
+        for point in self.pending[np.abs(self.pending[:, j] - position) < 1e-9]:
+            features = self.encoding.features(point[None, :])
+            gp = gp.condition(features, gp.predict(features)[0], _FANTASY_NOISE * gp.hyper.signal)
+        return self.next_point(seen, rng, ([j, *held], positions), (gp, best), away=incumbent)[0]
+
+    def tried_near(self, point: np.ndarray, incumbent: np.ndarray) -> bool:
+        """Whether ``point`` lies within ``_NEAR_INCUMBENT`` of the incumbent and of an evaluated point
+        with the same categorical values."""
+        if self.distance(point[None, :], incumbent)[0] >= _NEAR_INCUMBENT:
+            return False
+        categorical = np.array([axis.kind == "categorical" for axis in self.encoding.axes])
+        same = np.all(np.abs(self.evaluated[:, categorical] - point[categorical]) < 1e-9, axis=1)
+        return bool(same.any() and (self.distance(self.evaluated[same], point) < _NEAR_INCUMBENT).any())
+
+    def distance(self, points: np.ndarray, point: np.ndarray) -> np.ndarray:
+        """Euclidean distance ``(n,)`` from each of ``points`` ``(n, dim)`` to ``point`` over the
+        non-categorical coordinates (unit cube)."""
+        numeric = np.array([axis.kind != "categorical" for axis in self.encoding.axes])
+        return np.linalg.norm(points[:, numeric] - point[numeric], axis=1)
 
     def _level_anchors(self, j: int, position: float) -> np.ndarray:
         """The best evaluated points whose categorical range ``j`` takes ``position``."""
