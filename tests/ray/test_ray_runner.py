@@ -5,6 +5,7 @@ The tests share one cluster and run in file order; the last one kills the extra 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -17,6 +18,8 @@ import pytest
 
 from modeltune.controller import service
 from modeltune.controller.loop import Controller
+from modeltune.executors import JobFiles, LaunchRequest
+from modeltune.runners.ray import NODE_FILE, RayExecutor
 from modeltune.spec import parse_spec
 from modeltune.store import Store, TrainingJob
 from modeltune.store import repository as repo
@@ -173,6 +176,31 @@ def test_a_resumed_tuning_job_follows_the_training_job_its_crashed_controller_le
     assert log_of(record).count("node: ") == 1 and log_of(record).count("loss: 0.5") == 1
     assert log_of(record).endswith("finished after 6 s\n")
     assert (Path(record.output_dir) / "model" / "model.txt").is_file()
+
+
+def test_a_node_keeps_a_finished_training_job_until_its_controller_recorded_the_end(
+    home: Path, tmp_path: Path, cluster: RayCluster
+) -> None:
+    """A controller killed between the end streamed back and the end stored finds it on the node when it
+    resumes: the node's folder goes only once the controller has recorded the end (its next poll)."""
+    (tmp_path / "code").mkdir()
+    files = JobFiles("kept-1", tmp_path / "kept-1" / "log.txt", tmp_path / "kept-1")
+    executor = RayExecutor(cluster.address)
+    executor.launch(LaunchRequest(files, [sys.executable, "-c", "print('loss: 0.5')"], tmp_path / "code", {}))
+    events: list[Any] = []
+    deadline = time.monotonic() + 60
+    while not any(event.is_exit for event in events):
+        assert time.monotonic() < deadline, "the training job did not end"
+        events += executor.poll(1.0)
+    on_node = Path(json.loads((files.control_dir / NODE_FILE).read_text())["folder"])
+    time.sleep(1.0)
+    assert on_node.is_dir()  # not recorded yet: a new controller could still follow it to its end there
+    executor.poll(0)  # the runner records what a poll returned before it polls again
+    deadline = time.monotonic() + 10
+    while on_node.exists():
+        assert time.monotonic() < deadline, "the node kept the folder of an ended, recorded training job"
+        time.sleep(0.1)
+    executor.close()
 
 
 def test_an_impossible_request_ends_with_its_reason(home: Path, cluster: RayCluster) -> None:

@@ -120,6 +120,7 @@ class RayExecutor(Executor):
         self._last_node_check = 0.0
         self._nodes: list[dict[str, Any]] | None = None
         self._code: dict[Path, dict[str, Any]] = {}
+        self._ended: list[str] = []  # board keys of the training jobs whose end the last poll returned
 
     def _connect(self) -> Any:
         ray = import_ray()
@@ -204,6 +205,7 @@ class RayExecutor(Executor):
         return True
 
     def poll(self, timeout: float) -> list[ExecutorEvent]:
+        self._acknowledge()
         if not self._jobs:
             time.sleep(max(0.0, timeout))
             return []
@@ -224,6 +226,13 @@ class RayExecutor(Executor):
                     events += self._take(ray, job)
             if events or time.monotonic() >= deadline:
                 return events
+
+    def _acknowledge(self) -> None:
+        """Tell the tasks whose ends the last poll returned that those ends are recorded (a runner records
+        what a poll returns before it polls again), so they remove their training jobs' folders."""
+        for key in self._ended:
+            self._board.record.remote(key)
+        self._ended.clear()
 
     def _lost(self, ray: Any) -> list[ExecutorEvent]:
         """Exit events of the training jobs whose node the cluster no longer has (checked now and then)."""
@@ -289,6 +298,7 @@ class RayExecutor(Executor):
         ending = chunk.get("exit")
         if ending is not None:
             del self._jobs[job.files.name]
+            self._ended.append(f"{self._key}/{job.files.name}")
             moment = ending.get("ended_at")
             ended_at = datetime.fromtimestamp(moment, UTC).replace(tzinfo=None) if moment else utcnow()
             events.append(
@@ -320,6 +330,7 @@ class RayExecutor(Executor):
         deadline = time.monotonic() + grace_seconds + 5
         while self._jobs and time.monotonic() < deadline:
             self.poll(0.1)
+        self._acknowledge()
 
 
 class RayRunner(LocalRunner):

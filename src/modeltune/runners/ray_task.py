@@ -32,6 +32,9 @@ _STOP_CHECK_SECONDS = 0.2
 # How long the task waits between looks at the training job's files for new lines; it wakes at once when
 # the supervisor ends, so a short training job is not held up by it.
 _LOOK_SECONDS = 0.05
+# How long a task that streamed its training job's end keeps the job's folder, waiting for the controller to
+# record that end (a controller that died meanwhile ends the task first: Ray ends the tasks of a dead owner).
+_RECORD_WAIT_SECONDS = 60.0
 HYPERTUNE_FILE = Path("hypertune") / "output.metrics"
 FAILURE_FILE = Path("output") / "failure"
 # Tells a training job which Ray node runs it.
@@ -41,11 +44,12 @@ _CODE_CACHE = Path(tempfile.gettempdir()) / "modeltune-ray" / "code"
 
 
 class StopBoard:
-    """Stop requests by key (an executor's own prefix and a training job's name), with their grace periods
-    (a Ray actor of the controller's process)."""
+    """Stop requests by key (an executor's own prefix and a training job's name), with their grace periods,
+    and the training jobs whose end the controller has recorded (a Ray actor of the controller's process)."""
 
     def __init__(self) -> None:
         self.requests: dict[str, float] = {}
+        self.recorded: set[str] = set()
 
     def request(self, key: str, grace_seconds: float) -> None:
         """Ask ``key`` to stop; a shorter grace period replaces a longer one."""
@@ -54,6 +58,18 @@ class StopBoard:
     def asked(self, key: str) -> float | None:
         """The grace period ``key`` was asked to stop with, or None."""
         return self.requests.get(key)
+
+    def record(self, key: str) -> None:
+        """The controller recorded the end of ``key`` in the store."""
+        self.recorded.add(key)
+
+    def was_recorded(self, key: str) -> bool:
+        """Whether the controller recorded the end of ``key`` (forgotten once told)."""
+        if key in self.recorded:
+            self.recorded.discard(key)
+            self.requests.pop(key, None)
+            return True
+        return False
 
 
 class _StopRequest:
@@ -196,6 +212,7 @@ def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
         yield from _stream(
             executor, files, _Output(folder, job.get("report_offset", 0)), stop, job.get("log_offset", 0)
         )
+        _wait_until_recorded(board, job["stop_key"])
         over = True
     except KeyboardInterrupt:  # cancelled (ray.cancel): nobody is to follow its training job
         executor.close(0)
@@ -204,6 +221,16 @@ def run_on_node(job: dict[str, Any], board: Any) -> Iterator[dict[str, Any]]:
     finally:
         if over:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_until_recorded(board: Any, key: str) -> None:
+    """Keep the training job's folder until the controller has recorded its end (at most
+    ``_RECORD_WAIT_SECONDS``): a controller killed before that finds the end there when it resumes."""
+    import ray
+
+    deadline = time.monotonic() + _RECORD_WAIT_SECONDS
+    while not ray.get(board.was_recorded.remote(key)) and time.monotonic() < deadline:
+        time.sleep(_LOOK_SECONDS)
 
 
 def _exit(exit_code: int | None, error: str | None, ended_at: float) -> dict[str, Any]:
