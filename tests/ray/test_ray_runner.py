@@ -195,7 +195,7 @@ def test_a_node_keeps_a_finished_training_job_until_its_controller_recorded_the_
     on_node = Path(json.loads((files.control_dir / NODE_FILE).read_text())["folder"])
     time.sleep(1.0)
     assert on_node.is_dir()  # not recorded yet: a new controller could still follow it to its end there
-    executor.poll(0)  # the runner records what a poll returned before it polls again
+    executor.ends_recorded()  # as a runner says once it has stored what the poll returned
     deadline = time.monotonic() + 10
     while on_node.exists():
         assert time.monotonic() < deadline, "the node kept the folder of an ended, recorded training job"

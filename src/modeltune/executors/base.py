@@ -115,6 +115,11 @@ class Executor(ABC):
     def running(self) -> list[str]:
         """Names of launched or attached training jobs whose exit has not been reported."""
 
+    def ends_recorded(self) -> None:
+        """The exits every poll so far reported are in the store: an executor may now let go of what it kept
+        for a new controller to follow them to their end (the local executor keeps nothing past an exit)."""
+        return None
+
     def close(self, grace_seconds: float = 0.0) -> None:
         """Stop everything still running and release resources."""
         for name in self.running():

@@ -175,6 +175,8 @@ class LocalRunner(Runner):
             if exits:
                 found.changed.extend(self._start_waiting())
             found.changed.extend(self.uploaded())
+        if exits:
+            self.executor.ends_recorded()
         return found
 
     def uploaded(self) -> list[TrainingJob]:

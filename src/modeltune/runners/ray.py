@@ -120,7 +120,7 @@ class RayExecutor(Executor):
         self._last_node_check = 0.0
         self._nodes: list[dict[str, Any]] | None = None
         self._code: dict[Path, dict[str, Any]] = {}
-        self._ended: list[str] = []  # board keys of the training jobs whose end the last poll returned
+        self._ended: list[str] = []  # board keys of the training jobs whose end a poll returned
 
     def _connect(self) -> Any:
         ray = import_ray()
@@ -205,7 +205,6 @@ class RayExecutor(Executor):
         return True
 
     def poll(self, timeout: float) -> list[ExecutorEvent]:
-        self._acknowledge()
         if not self._jobs:
             time.sleep(max(0.0, timeout))
             return []
@@ -227,9 +226,9 @@ class RayExecutor(Executor):
             if events or time.monotonic() >= deadline:
                 return events
 
-    def _acknowledge(self) -> None:
-        """Tell the tasks whose ends the last poll returned that those ends are recorded (a runner records
-        what a poll returns before it polls again), so they remove their training jobs' folders."""
+    def ends_recorded(self) -> None:
+        """Tell the tasks whose ends the polls returned that those ends are stored: they remove their
+        training jobs' folders and end."""
         for key in self._ended:
             self._board.record.remote(key)
         self._ended.clear()
@@ -330,7 +329,7 @@ class RayExecutor(Executor):
         deadline = time.monotonic() + grace_seconds + 5
         while self._jobs and time.monotonic() < deadline:
             self.poll(0.1)
-        self._acknowledge()
+        self.ends_recorded()
 
 
 class RayRunner(LocalRunner):

@@ -11,6 +11,7 @@ stop request reaches the task through a small actor whose answer it looks at, an
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -45,11 +46,12 @@ _CODE_CACHE = Path(tempfile.gettempdir()) / "modeltune-ray" / "code"
 
 class StopBoard:
     """Stop requests by key (an executor's own prefix and a training job's name), with their grace periods,
-    and the training jobs whose end the controller has recorded (a Ray actor of the controller's process)."""
+    and the training jobs whose end the controller has recorded (a Ray actor of the controller's process;
+    an async one, so a task can wait for the record without holding up the others)."""
 
     def __init__(self) -> None:
         self.requests: dict[str, float] = {}
-        self.recorded: set[str] = set()
+        self.recorded: dict[str, asyncio.Event] = {}
 
     def request(self, key: str, grace_seconds: float) -> None:
         """Ask ``key`` to stop; a shorter grace period replaces a longer one."""
@@ -59,17 +61,20 @@ class StopBoard:
         """The grace period ``key`` was asked to stop with, or None."""
         return self.requests.get(key)
 
-    def record(self, key: str) -> None:
+    async def record(self, key: str) -> None:
         """The controller recorded the end of ``key`` in the store."""
-        self.recorded.add(key)
+        self.recorded.setdefault(key, asyncio.Event()).set()
 
-    def was_recorded(self, key: str) -> bool:
-        """Whether the controller recorded the end of ``key`` (forgotten once told)."""
-        if key in self.recorded:
-            self.recorded.discard(key)
-            self.requests.pop(key, None)
+    async def wait_recorded(self, key: str, timeout: float) -> bool:
+        """Whether the controller recorded the end of ``key`` within ``timeout`` seconds (then forgets it)."""
+        try:
+            await asyncio.wait_for(self.recorded.setdefault(key, asyncio.Event()).wait(), timeout)
             return True
-        return False
+        except TimeoutError:
+            return False
+        finally:
+            self.recorded.pop(key, None)
+            self.requests.pop(key, None)
 
 
 class _StopRequest:
@@ -228,9 +233,7 @@ def _wait_until_recorded(board: Any, key: str) -> None:
     ``_RECORD_WAIT_SECONDS``): a controller killed before that finds the end there when it resumes."""
     import ray
 
-    deadline = time.monotonic() + _RECORD_WAIT_SECONDS
-    while not ray.get(board.was_recorded.remote(key)) and time.monotonic() < deadline:
-        time.sleep(_LOOK_SECONDS)
+    ray.get(board.wait_recorded.remote(key, _RECORD_WAIT_SECONDS))
 
 
 def _exit(exit_code: int | None, error: str | None, ended_at: float) -> dict[str, Any]:
