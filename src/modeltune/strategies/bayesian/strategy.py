@@ -383,17 +383,9 @@ class _Model:
         if not others:
             return None
         position = min(others, key=lambda p: float(np.median(self.targets[at[p]])))
-        here = at[position]
-        gp: Posterior = GaussianProcess(
-            self.features[here], self.targets[here], self.gp.hyper, self.encoding.group_of_feature, mean=self.worst
-        )
-        best = float(gp.predict(self.features[here])[0].min())
-        for point in self.pending[np.abs(self.pending[:, j] - position) < 1e-9]:
-            features = self.encoding.features(point[None, :])
-            gp = gp.condition(features, gp.predict(features)[0], _FANTASY_NOISE * gp.hyper.signal)
         held = [i for i, axis in enumerate(self.encoding.axes) if axis.kind == "categorical" and i != j]
         positions = np.concatenate([[position], incumbent[held]])
-        return self.next_point(seen, rng, ([j, *held], positions), (gp, best))[0]
+        return self.next_point(seen, rng, ([j, *held], positions), self.value_model(at[position], j, position))[0]
 
     def explore_combination(
         self, seen: set[tuple[str, ...]], rng: np.random.Generator, explored: list[int], incumbent: np.ndarray
@@ -442,6 +434,12 @@ class _Model:
         here = np.abs(self.evaluated[:, j] - position) < 1e-9
         if (here & away).any():
             here &= away
+        model = self.value_model(here, j, position)
+        return self.next_point(seen, rng, ([j, *held], positions), model, away=incumbent)[0]
+
+    def value_model(self, here: np.ndarray, j: int, position: float) -> tuple[Posterior, float]:
+        """A GP of the results ``here`` (of categorical ``j``'s value ``position``) with the strategy's
+        kernel hyperparameters, its pending points there as fantasies, and the best it predicts there."""
         gp: Posterior = GaussianProcess(
             self.features[here], self.targets[here], self.gp.hyper, self.encoding.group_of_feature, mean=self.worst
         )
@@ -449,7 +447,7 @@ class _Model:
         for point in self.pending[np.abs(self.pending[:, j] - position) < 1e-9]:
             features = self.encoding.features(point[None, :])
             gp = gp.condition(features, gp.predict(features)[0], _FANTASY_NOISE * gp.hyper.signal)
-        return self.next_point(seen, rng, ([j, *held], positions), (gp, best), away=incumbent)[0]
+        return gp, best
 
     def tried_near(self, point: np.ndarray, incumbent: np.ndarray) -> bool:
         """Whether ``point`` lies within ``_NEAR_INCUMBENT`` of the incumbent and of an evaluated point
