@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
 from modeltune.core import UPLOAD_FAILED, MetricValue, TrainingJobStatus, utcnow
@@ -219,3 +219,34 @@ def test_a_lost_worker_s_unkept_models_are_named_and_their_results_stand(store: 
     assert stored[unkept.id].status_reason.startswith(f"{UPLOAD_FAILED}: worker lost: w1")  # type: ignore[union-attr]
     assert stored[running.id].status == TrainingJobStatus.FAILED and stored[running.id].retryable
     assert all(stored[j.id].status_reason is None for j in (kept, alive, beating))
+
+
+def test_a_worker_listens_again_once_its_listening_connection_is_lost(store: Store) -> None:
+    if store.backend != "postgresql":
+        pytest.skip("only PostgreSQL sends notices")
+    tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
+    notices = WorkNotices(store)
+    try:
+        notices.looked(found=False)
+        with store.autocommit() as session:  # as a server restart would
+            ended = session.scalars(text(_END_LISTENERS)).all()
+        assert ended == [True]
+        time.sleep(0.2)
+        # psycopg sees the connection gone at its second read: the worker then looks, and listens again
+        assert any(notices.due() for _ in range(2))
+        notices.looked(found=False)
+        time.sleep(0.3)
+        assert not notices.due()  # listening again: no look without a notice for a second
+        add_job(store, tuning_job.id, 1)
+        waited = time.monotonic()
+        while not notices.due():
+            time.sleep(0.01)
+        assert time.monotonic() - waited < 0.2
+    finally:
+        notices.close()
+
+
+_END_LISTENERS = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+)

@@ -8,6 +8,7 @@ no longer asks the store twenty times a second, which matters when many workers 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -28,11 +29,12 @@ class WorkNotices:
     """Tells a worker when to look for training jobs: ``due()`` before looking, ``looked()`` after."""
 
     def __init__(self, store: Store):
+        self._store = store
         self._listening: Any = None  # the psycopg connection that LISTENs, on PostgreSQL
-        if store.backend == "postgresql":
-            self._listen(store)
+        self._warned = False  # about listening that failed, since it last worked
         self._looked_at = float("-inf")
         self._wait = _FIRST_WAIT_SECONDS
+        self._listen()
 
     def due(self) -> bool:
         """True when a notice came since the last look, or the wait since then is over."""
@@ -44,6 +46,7 @@ class WorkNotices:
         """Record a look that found training jobs to claim, or none."""
         self._looked_at = time.monotonic()
         self._wait = _FIRST_WAIT_SECONDS if found else min(2 * self._wait, _LOOK_SECONDS)
+        self._listen()  # again, if the connection was lost (e.g. the server restarted)
 
     def close(self) -> None:
         """Stop listening."""
@@ -51,20 +54,31 @@ class WorkNotices:
             self._listening.close()
             self._listening = None
 
-    def _listen(self, store: Store) -> None:
+    def _listen(self) -> None:
+        """Listen on PostgreSQL, unless already listening."""
+        if self._store.backend != "postgresql" or self._listening is not None:
+            return
         try:
-            self._listening = store.dedicated_connection()
+            self._listening = self._store.dedicated_connection()
             self._listening.execute(f"LISTEN {WORK_CHANNEL}")
+            self._warned = False
         except Exception as exc:  # noqa: BLE001 - looking on a timer instead still works
-            log.warning("cannot listen for new training jobs (%s); looking for them every second", exc)
-            self.close()
+            self._lost(f"cannot listen for new training jobs ({exc})")
 
     def _noticed(self) -> bool:
         if self._listening is None:
             return False
         try:
             return bool(list(self._listening.notifies(timeout=0)))  # every notice so far: one look for all
-        except Exception as exc:  # noqa: BLE001 - a lost connection: look on a timer from now on
-            log.warning("stopped listening for new training jobs (%s); looking for them every second", exc)
-            self.close()
+        except Exception as exc:  # noqa: BLE001 - a lost connection: look on a timer until it is back
+            self._lost(f"stopped listening for new training jobs ({exc})")
             return True
+
+    def _lost(self, why: str) -> None:
+        if not self._warned:
+            log.warning("%s; looking for them every second until listening works again", why)
+            self._warned = True
+        if self._listening is not None:
+            with contextlib.suppress(Exception):
+                self._listening.close()
+            self._listening = None
