@@ -191,8 +191,7 @@ class LocalRunner(Runner):
 
     def keep_again(self, records: Sequence[TrainingJob], spec: TuningJobSpec) -> None:
         for record in records:
-            ran = record.status in KEPT_MODELS and record.started_at is not None
-            if ran and record.artifact_uri is None and UPLOAD_FAILED not in (record.status_reason or ""):
+            if record.model_unkept:
                 self._start_keeping(RunningJob(record, spec))
 
     def _start_keeping(self, monitor: RunningJob) -> None:

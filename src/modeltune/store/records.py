@@ -7,9 +7,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from modeltune.core import TrainingJobStatus, TuningJobStatus, utcnow
+from modeltune.core import KEPT_MODELS, UPLOAD_FAILED, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.store.schema import TrainingJobRow, TuningJobRow
 
 
@@ -90,6 +91,17 @@ class TrainingJob:
     artifact_uri: str | None = None
 
     @property
+    def model_unkept(self) -> bool:
+        """Ended with a model to keep that is neither kept nor known to have failed: its runner is still
+        keeping it, or stopped before it could (``MODEL_UNKEPT`` is the same rule in SQL)."""
+        return (
+            self.status in KEPT_MODELS
+            and self.started_at is not None
+            and self.artifact_uri is None
+            and UPLOAD_FAILED not in (self.status_reason or "")
+        )
+
+    @property
     def elapsed_seconds(self) -> float | None:
         """Wall time from start to end (or None while it has not ended)."""
         if self.started_at is None or self.ended_at is None:
@@ -114,3 +126,12 @@ class TrainingJob:
         record = cls(*values)
         object.__setattr__(record, "status", TrainingJobStatus(record.status))
         return record
+
+
+# ``TrainingJob.model_unkept`` as a condition on training-job rows.
+MODEL_UNKEPT = and_(
+    TrainingJobRow.status.in_([s.value for s in KEPT_MODELS]),
+    TrainingJobRow.started_at.is_not(None),
+    TrainingJobRow.artifact_uri.is_(None),
+    or_(TrainingJobRow.status_reason.is_(None), TrainingJobRow.status_reason.not_like(f"%{UPLOAD_FAILED}%")),
+)

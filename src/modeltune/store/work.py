@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Update, and_, bindparam, delete, func, or_, select, update
 
 from modeltune.core import (
-    KEPT_MODELS,
     RUNNING_TRAINING,
     UPLOAD_FAILED,
     MetricValue,
@@ -26,7 +25,7 @@ from modeltune.core import (
     utcnow,
 )
 from modeltune.store.connection import Store, retried
-from modeltune.store.records import TrainingJob
+from modeltune.store.records import MODEL_UNKEPT, TrainingJob
 from modeltune.store.schema import (
     Base,
     CodePackageRow,
@@ -112,15 +111,6 @@ def list_workers(store: Store) -> list[Worker]:
         ]
 
 
-# An ended training job whose model artifact its owner is still keeping (neither kept nor failed yet).
-_KEEPING = and_(
-    TrainingJobRow.status.in_([s.value for s in KEPT_MODELS]),
-    TrainingJobRow.started_at.is_not(None),
-    TrainingJobRow.artifact_uri.is_(None),
-    or_(TrainingJobRow.status_reason.is_(None), TrainingJobRow.status_reason.not_like(f"%{UPLOAD_FAILED}%")),
-)
-
-
 @retried
 def heartbeat(store: Store, worker_id: str) -> None:
     """Renew a worker's hold on the training jobs it runs or whose model it keeps, and its own heartbeat, in
@@ -129,7 +119,7 @@ def heartbeat(store: Store, worker_id: str) -> None:
     with store.write() as session:
         session.execute(
             update(TrainingJobRow)
-            .where(TrainingJobRow.owner == worker_id, or_(TrainingJobRow.status.in_(_RUNNING), _KEEPING))
+            .where(TrainingJobRow.owner == worker_id, or_(TrainingJobRow.status.in_(_RUNNING), MODEL_UNKEPT))
             .values(owner_expires_at=now + timedelta(seconds=WORK_LEASE_SECONDS))
             .execution_options(synchronize_session=False)
         )
@@ -292,7 +282,7 @@ def expire_lost(store: Store, tuning_job_id: int) -> list[int]:
                     TrainingJobRow.output_dir,
                 ).where(
                     TrainingJobRow.tuning_job_id == tuning_job_id,
-                    or_(TrainingJobRow.status.in_(_RUNNING), _KEEPING),
+                    or_(TrainingJobRow.status.in_(_RUNNING), MODEL_UNKEPT),
                     TrainingJobRow.owner.is_not(None),
                     TrainingJobRow.owner_expires_at < now,
                 )
@@ -303,14 +293,20 @@ def expire_lost(store: Store, tuning_job_id: int) -> list[int]:
             why = f"worker lost: {owner} stopped renewing its hold (expired {_iso(expired)})"
             if status in _RUNNING:
                 unfinished.append(training_job_id)
-                values = {"status": TrainingJobStatus.FAILED, "ended_at": now, "retryable": True, "owner": None}
+                values = {
+                    "status": TrainingJobStatus.FAILED,
+                    "status_reason": why,
+                    "ended_at": now,
+                    "retryable": True,
+                    "owner": None,
+                }
             else:  # its result stands; its model stayed on that worker's machine, if anywhere
-                why = f"{UPLOAD_FAILED}: {why} before keeping it; it may be in {output_dir}/model there"
-                values = {"status_reason": "; ".join(filter(None, [reason, why])), "owner_expires_at": None}
+                missing = f"{UPLOAD_FAILED}: {why} before keeping it; it may be in {output_dir}/model there"
+                values = {"status_reason": "; ".join(filter(None, [reason, missing])), "owner_expires_at": None}
             session.execute(
                 update(TrainingJobRow)
                 .where(TrainingJobRow.id == training_job_id, TrainingJobRow.owner == owner)
-                .values(**{"status_reason": why, **values})
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
         return unfinished
