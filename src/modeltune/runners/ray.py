@@ -160,12 +160,16 @@ class RayExecutor(Executor):
     def launch(self, request: LaunchRequest) -> int | None:
         self._connect()
         resources = self._plans.pop(request.name, None)
-        job = {**relocatable(request), "code": self._shipped(request.cwd), "stop_key": f"{self._key}/{request.name}"}
+        job = {**relocatable(request), "code": self._shipped(request.cwd), "stop_key": self._board_key(request.name)}
         generator = self._task.options(**ray_options(resources)).remote(job, self._board)
         request.files.log_path.parent.mkdir(parents=True, exist_ok=True)
         request.files.log_path.write_bytes(b"")  # the copy of the node's log, byte for byte
         self._jobs[request.name] = _Remote(request.files, generator, 0, _needs(resources))
         return None
+
+    def _board_key(self, name: str) -> str:
+        """The key of the training job ``name`` on the board this executor shares with others."""
+        return f"{self._key}/{name}"
 
     def _shipped(self, source_dir: Path) -> dict[str, Any]:
         """``source_dir`` as it travels to the nodes: packed once, put in Ray's object store, with its digest
@@ -197,7 +201,7 @@ class RayExecutor(Executor):
             "folder": where["folder"],
             "log_offset": offset,
             "report_offset": report.stat().st_size if report.exists() else 0,
-            "stop_key": f"{self._key}/{files.name}",
+            "stop_key": self._board_key(files.name),
         }
         on_node = NodeAffinitySchedulingStrategy(where["node"], soft=False)
         generator = self._task.options(**ray_options(resources), scheduling_strategy=on_node).remote(job, self._board)
@@ -297,7 +301,7 @@ class RayExecutor(Executor):
         ending = chunk.get("exit")
         if ending is not None:
             del self._jobs[job.files.name]
-            self._ended.append(f"{self._key}/{job.files.name}")
+            self._ended.append(self._board_key(job.files.name))
             moment = ending.get("ended_at")
             ended_at = datetime.fromtimestamp(moment, UTC).replace(tzinfo=None) if moment else utcnow()
             events.append(
@@ -316,7 +320,7 @@ class RayExecutor(Executor):
         if job is None:
             return
         ray = self._connect()
-        self._board.request.remote(f"{self._key}/{name}", max(0.0, grace_seconds))
+        self._board.request.remote(self._board_key(name), max(0.0, grace_seconds))
         if not job.started:  # still waiting for a node with room: it never needs to start
             ray.cancel(job.generator)
 
