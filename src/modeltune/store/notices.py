@@ -51,7 +51,8 @@ class WorkNotices:
     def close(self) -> None:
         """Stop listening."""
         if self._listening is not None:
-            self._listening.close()
+            with contextlib.suppress(Exception):  # a lost connection has nothing left to close
+                self._listening.close()
             self._listening = None
 
     def _listen(self) -> None:
@@ -78,7 +79,4 @@ class WorkNotices:
         if not self._warned:
             log.warning("%s; looking for them every second until listening works again", why)
             self._warned = True
-        if self._listening is not None:
-            with contextlib.suppress(Exception):
-                self._listening.close()
-            self._listening = None
+        self.close()
