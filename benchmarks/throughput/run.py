@@ -181,17 +181,16 @@ def workers_run(folder: Path, kind: str, jobs: int, workers: int, slots: int) ->
     result["workers_store_ms_per_job_by_function"] = dict(sorted(sites.items(), key=lambda item: -item[1]))
     if kind == "postgresql":
         result["workers_round_trips_per_job_by_function"] = dict(sorted(trips_by_site.items(), key=lambda i: -i[1]))
-        result["controller_store_ms_per_job_by_function"] = {
-            site: (totals[0] - before_sites.get(site, [0, 0, 0, 0])[0]) * 1000 / jobs
-            for site, totals in sorted(probe.SITES.items(), key=lambda item: -item[1][0])
-            if totals[1] > before_sites.get(site, [0, 0, 0, 0])[1]
-        }
-        result["controller_round_trips_per_job_by_function"] = {
-            site: (totals[2] - before_sites.get(site, [0, 0, 0, 0])[2]) / jobs
-            for site, totals in sorted(probe.SITES.items(), key=lambda item: -item[1][2])
-            if totals[2] > before_sites.get(site, [0, 0, 0, 0])[2]
-        }
+        result["controller_store_ms_per_job_by_function"] = _controller_by_site(before_sites, 0, 1000 / jobs)
+        result["controller_round_trips_per_job_by_function"] = _controller_by_site(before_sites, 2, 1 / jobs)
     return result
+
+
+def _controller_by_site(before: dict[str, list[float]], column: int, scale: float) -> dict[str, float]:
+    """The increase of one column of this process's ``probe.SITES`` since ``before``, times ``scale``, by the
+    store function that used it, largest first (functions without any left out)."""
+    grown = {site: totals[column] - before.get(site, [0, 0, 0, 0])[column] for site, totals in probe.SITES.items()}
+    return {site: value * scale for site, value in sorted(grown.items(), key=lambda item: -item[1]) if value > 0}
 
 
 def optuna_run(folder: Path, trials: int, processes: int) -> dict[str, Any]:
