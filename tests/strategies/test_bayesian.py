@@ -386,17 +386,23 @@ def test_the_optimizer_with_the_narrow_optimum_is_found_next_to_a_broad_decoy():
     assert sum(value < 0.25 for value in found) >= 4  # only adam gets below 0.25
 
 
-@pytest.mark.parametrize(("max_jobs", "explores"), [(25, False), (49, False), (50, True), (None, True)])
-def test_only_a_budget_of_50_or_more_gets_exploring_picks(monkeypatch, max_jobs, explores):
-    # A value searched on its own results takes a few dozen evaluations to pay off: a small budget has none.
-    calls = []
-    explore_level = strategy_module._Model.explore_level
+def spy_on(monkeypatch: pytest.MonkeyPatch, method: str) -> list[tuple[Any, ...]]:
+    """The arguments of every call of the model's ``method`` from now on (which still runs)."""
+    calls: list[tuple[Any, ...]] = []
+    original = getattr(strategy_module._Model, method)
 
     def spy(self: Any, *args: Any) -> Any:
         calls.append(args)
-        return explore_level(self, *args)
+        return original(self, *args)
 
-    monkeypatch.setattr(strategy_module._Model, "explore_level", spy)
+    monkeypatch.setattr(strategy_module._Model, method, spy)
+    return calls
+
+
+@pytest.mark.parametrize(("max_jobs", "explores"), [(25, False), (49, False), (50, True), (None, True)])
+def test_only_a_budget_of_50_or_more_gets_exploring_picks(monkeypatch, max_jobs, explores):
+    # A value searched on its own results takes a few dozen evaluations to pay off: a small budget has none.
+    calls = spy_on(monkeypatch, "explore_level")
     optimizer = Optimizer(CATEGORY_MOVES_OPTIMUM, "Minimize", random_seed=0, max_jobs=max_jobs)
     for _ in range(12):
         hp = optimizer.ask(1)[0]
@@ -451,14 +457,7 @@ def test_a_category_combination_is_searched_away_from_a_basin_every_category_sha
 def test_an_exploring_pick_next_to_the_incumbent_gives_way_to_the_combination_search(monkeypatch):
     # A value that only shifts the incumbent's region (here: its exploring pick is the incumbent's place).
     monkeypatch.setattr(strategy_module._Model, "explore_level", lambda self, seen, rng, j, best: best.copy())
-    calls = []
-    explore_combination = strategy_module._Model.explore_combination
-
-    def spy(self: Any, *args: Any) -> Any:
-        calls.append(args)
-        return explore_combination(self, *args)
-
-    monkeypatch.setattr(strategy_module._Model, "explore_combination", spy)
+    calls = spy_on(monkeypatch, "explore_combination")
     optimizer = Optimizer(SHARED_BASIN, "Minimize", random_seed=0)
     for _ in range(24):
         hp = optimizer.ask(1)[0]
