@@ -65,9 +65,8 @@ def test_processes_write_and_read_at_once_without_locks_or_lost_rows(tmp_path: P
     url = f"sqlite:///{tmp_path / 'modeltune.db'}"
     store = Store(url, home=tmp_path)
     tuning = repository.create_tuning_job(store, "concurrent", {"name": "concurrent"})
-    job_ids = [
-        repository.add_training_job(store, tuning.id, n, f"concurrent-{n}", {}, "log", "out").id for n in range(WRITERS)
-    ]
+    new = [repository.NewTrainingJob(n, f"concurrent-{n}", {}, "log", "out") for n in range(WRITERS)]
+    job_ids = [record.id for record in repository.add_training_jobs(store, tuning.id, new)]
 
     context = multiprocessing.get_context("spawn")
     results, barrier = context.Queue(), context.Barrier(WRITERS)

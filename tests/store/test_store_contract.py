@@ -35,15 +35,9 @@ DOUBLES = [0.1 + 0.2, 1 / 3, 0.9312345678901234, 1e-300, -1.2345678901234567e200
 
 
 def add_job(store: Store, tuning_job_id: int, number: int, hyperparameters: dict[str, Any] | None = None):
-    return repository.add_training_job(
-        store,
-        tuning_job_id,
-        number,
-        f"job-{tuning_job_id}-{number:03d}",
-        hyperparameters or {"eta": 0.1},
-        f"/logs/{number}.log",
-        f"/out/{number}",
-    )
+    name, hyperparameters = f"job-{tuning_job_id}-{number:03d}", hyperparameters or {"eta": 0.1}
+    new = repository.NewTrainingJob(number, name, hyperparameters, f"/logs/{number}.log", f"/out/{number}")
+    return repository.add_training_jobs(store, tuning_job_id, [new])[0]
 
 
 class TestStoreContract:

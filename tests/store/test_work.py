@@ -117,6 +117,28 @@ def test_claims_take_each_waiting_training_job_once_and_only_of_running_tuning_j
     }
 
 
+def test_training_jobs_added_together_are_stored_as_given_and_in_order(store: Store) -> None:
+    tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
+    failed = add_job(store, tuning_job.id, 1)
+    new = [
+        repository.NewTrainingJob(n, f"xgb-{n:03d}", {"eta": n / 10}, f"/logs/{n}", f"/out/{n}", retry)
+        for n, retry in ((2, None), (3, failed.id), (4, None))
+    ]
+    added = repository.add_training_jobs(store, tuning_job.id, new)
+    assert [(j.number, j.name, j.hyperparameters, j.retry_of, j.output_dir) for j in added] == [
+        (2, "xgb-002", {"eta": 0.2}, None, "/out/2"),
+        (3, "xgb-003", {"eta": 0.3}, failed.id, "/out/3"),
+        (4, "xgb-004", {"eta": 0.4}, None, "/out/4"),
+    ]
+    assert repository.list_training_jobs(store, tuning_job.id) == [failed, *added]
+    # Without an owner they wait for workers; with one, they are its own.
+    assert [j.id for j in work.claim_training_jobs(store, "w1", 10)] == [failed.id, *(j.id for j in added)]
+    own = repository.NewTrainingJob(5, "xgb-005", {}, "/logs/5", "/out/5")
+    [own] = repository.add_training_jobs(store, tuning_job.id, [own], owner="c1")
+    assert own.owner == "c1" and work.claim_training_jobs(store, "w1", 10) == []
+    assert repository.add_training_jobs(store, tuning_job.id, []) == []
+
+
 def test_workers_claiming_at_once_never_share_a_training_job(store: Store) -> None:
     tuning_job = repository.create_tuning_job(store, "busy", SPEC)
     for number in range(1, 41):

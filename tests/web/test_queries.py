@@ -36,7 +36,8 @@ def seeded(into: Store, objective: str) -> TuningJob:
     job = repo.create_tuning_job(into, spec.name, spec.model_dump(mode="json"))
     start = utcnow()
     for number, (status, value, offset) in enumerate(JOBS, start=1):
-        record = repo.add_training_job(into, job.id, number, f"{spec.name}-{number:03d}", {}, "log", "out")
+        new = repo.NewTrainingJob(number, f"{spec.name}-{number:03d}", {}, "log", "out")
+        [record] = repo.add_training_jobs(into, job.id, [new])
         began = None if offset is None else start + timedelta(seconds=offset)
         ended = began + timedelta(seconds=5) if began and status.terminal else None
         repo.update_training_job(

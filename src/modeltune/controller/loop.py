@@ -265,30 +265,31 @@ class Controller:
 
     def _launch_new(self) -> None:
         free = self.spec.limits.max_parallel_jobs - len(self.jobs.active)
-        for record in self.jobs.retries_due(self.spec.training.max_retry_attempts)[: max(0, free)]:
-            self._launch(record.hyperparameters, retry_of=record.id)
-            free -= 1
+        retries = self.jobs.retries_due(self.spec.training.max_retry_attempts)[: max(0, free)]
+        self._launch([(record.hyperparameters, record.id) for record in retries])
         self._completion = self._completion or self._check_completion()
-        count = min(free, self.spec.max_jobs - self.jobs.created)
+        count = min(free - len(retries), self.spec.max_jobs - self.jobs.created)
         if count <= 0 or self._exhausted or self._completion:
             return
         suggestions = self.strategy.suggest(self.jobs.history(self.parents), count)
-        if len(suggestions) < count:
-            self._exhausted = True
-        for hyperparameters in suggestions:
-            self._launch(hyperparameters)
+        self._exhausted = len(suggestions) < count
+        self._launch([(hyperparameters, None) for hyperparameters in suggestions])
 
-    def _launch(self, hyperparameters: dict[str, Any], retry_of: int | None = None) -> None:
-        number = self.jobs.next_number()
-        name = f"{self.job.name}-{number:03d}"
-        folder = self.store.jobs_folder() / self.job.name / name
+    def _launch(self, wanted: list[tuple[dict[str, Any], int | None]]) -> None:
+        """Add training jobs with these hyperparameters (and the id of the training job each retries, if
+        any) to the store in one transaction, then start them."""
+        first = self.jobs.next_number()
+        new = []
+        for number, (hyperparameters, retry_of) in enumerate(wanted, start=first):
+            name = f"{self.job.name}-{number:03d}"
+            folder = self.store.jobs_folder() / self.job.name / name
+            log_path = str(folder / LOG_FILE)
+            new.append(repo.NewTrainingJob(number, name, hyperparameters, log_path, str(folder), retry_of))
         # Training jobs left without an owner wait for a worker to claim them; the rest are this controller's.
         owner = None if self.runner.claimable else self.owner
-        record = repo.add_training_job(
-            self.store, self.job.id, number, name, hyperparameters, str(folder / LOG_FILE), str(folder), retry_of, owner
-        )
-        self.jobs.put(record)
-        self.jobs.put(self.runner.launch(record, self.spec))
+        for record in repo.add_training_jobs(self.store, self.job.id, new, owner):
+            self.jobs.put(record)
+            self.jobs.put(self.runner.launch(record, self.spec))
 
     def _enforce_limits(self) -> None:
         limit = self.spec.limits.max_runtime_per_training_job

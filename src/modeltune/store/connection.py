@@ -9,7 +9,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +25,8 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.elements import ClauseElement
 
 from modeltune.errors import StoreError
 from modeltune.store.schema import SCHEMA_REVISION, StoreInfoRow
@@ -306,12 +308,10 @@ class Store:
                 yield session
             return
         # On an error the transaction stays open until the session ends: then psycopg rolls it back.
-        with self.autocommit() as session:
-            connection = session.connection()
-            with _as_database_error(), connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-                connection.exec_driver_sql("BEGIN")
-                yield session
-                connection.exec_driver_sql("COMMIT")
+        with self.autocommit() as session, at_once(session):
+            session.connection().exec_driver_sql("BEGIN")
+            yield session
+            session.connection().exec_driver_sql("COMMIT")
 
     def dedicated_connection(self) -> Any:
         """A psycopg connection of this process's own on a PostgreSQL store, outside the pool, in
@@ -351,6 +351,32 @@ class StoreConflict(StoreError):
 _CONFLICT_CODES = {1213, 1205}
 _CONFLICT_STATES = {"40P01", "40001"}
 Result = TypeVar("Result")
+
+
+@contextmanager
+def at_once(session: Session) -> Iterator[None]:
+    """PostgreSQL: the statements run in the block on the session's connection are sent together and answered
+    in one round trip when it ends (their errors are raised then)."""
+    with _as_database_error(), session.connection().connection.driver_connection.pipeline():  # type: ignore[union-attr]
+        yield
+
+
+def for_psycopg(statement: ClauseElement) -> Compiled:
+    """``statement`` compiled once for PostgreSQL's psycopg driver, to run with ``run_on_driver``."""
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    return statement.compile(dialect=psycopg.dialect())  # type: ignore[no-untyped-call]
+
+
+def run_on_driver(session: Session, compiled: Compiled, parameters: Mapping[str, Any]) -> Any:
+    """Run a statement of ``for_psycopg`` on the session's psycopg connection, without SQLAlchemy's work per
+    statement (a statement it cannot cache is compiled again on every call); the driver's cursor, whose rows
+    can be read even after a pipeline's round trip, unlike a pipelined SQLAlchemy result. Parameters go to
+    psycopg as they are: wrap JSON values in ``psycopg.types.json.Json``."""
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with _as_database_error():
+        cursor.execute(compiled.string, {**compiled.params, **parameters})
+    return cursor
 
 
 @contextmanager

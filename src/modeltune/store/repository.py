@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import Compiled
 
 from modeltune.core import TERMINAL_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
-from modeltune.store.connection import Store, retried
+from modeltune.store.connection import Store, for_psycopg, retried, run_on_driver
 from modeltune.store.notices import WORK_CHANNEL
 from modeltune.store.records import TrainingJob, TuningJob
 from modeltune.store.schema import Base, MetricValueRow, TrainingJobRow, TuningJobRow
@@ -98,54 +100,61 @@ def count_training_jobs(store: Store, tuning_job_id: int, retries: bool = False)
         return session.scalar(query) or 0
 
 
+@dataclass(frozen=True)
+class NewTrainingJob:
+    """A training job to add: its number and name in the tuning job, where it writes, what it retries."""
+
+    number: int
+    name: str
+    hyperparameters: dict[str, Any]
+    log_path: str
+    output_dir: str
+    retry_of: int | None = None  # the id of the training job it retries
+
+
 @retried
-def add_training_job(
-    store: Store,
-    tuning_job_id: int,
-    number: int,
-    name: str,
-    hyperparameters: dict[str, Any],
-    log_path: str,
-    output_dir: str,
-    retry_of: int | None = None,
-    owner: str | None = None,
-) -> TrainingJob:
-    """Store a new training job in status Pending.
+def add_training_jobs(
+    store: Store, tuning_job_id: int, jobs: Sequence[NewTrainingJob], owner: str | None = None
+) -> list[TrainingJob]:
+    """Store new training jobs in status Pending, in one transaction, and return them in ``jobs``' order.
 
-    ``retry_of`` is the id of the training job it retries; ``owner`` the process that runs it (None: it
-    waits for a worker to claim it).
+    ``owner`` is the process that runs them (None: they wait for a worker to claim them).
     """
-    values = {
-        "tuning_job_id": tuning_job_id,
-        "number": number,
-        "name": name,
-        "status": TrainingJobStatus.PENDING,
-        "hyperparameters": hyperparameters,
-        "created_at": utcnow(),
-        "log_path": log_path,
-        "output_dir": output_dir,
-        "retry_of": retry_of,
-    }
+    if not jobs:
+        return []
+    now = utcnow()
+    pending = {**_DEFAULTS, "tuning_job_id": tuning_job_id, "status": TrainingJobStatus.PENDING, "created_at": now}
+    rows = [{**pending, **vars(job)} for job in jobs]
     if owner is None and store.backend == "postgresql":  # one round trip, with the notice workers wait for
+        from psycopg.types.json import Json
+
+        numbered = {f"{column}_{i}": value for i, row in enumerate(rows) for column, value in row.items()}
+        numbered.update({f"hyperparameters_{i}": Json(job.hyperparameters) for i, job in enumerate(jobs)})
         with store.autocommit() as session:
-            return TrainingJob.of_columns(session.connection().execute(_ADD_FOR_WORKERS, values).one()[:-1])
-    row = TrainingJobRow(**values, owner=owner)
+            added = run_on_driver(session, _adding_for_workers(tuple(rows[0]), len(rows)), numbered).fetchall()
+        by_number = {record.number: record for record in (TrainingJob.of_columns(row[:-1]) for row in added)}
+        return [by_number[job.number] for job in jobs]
     with store.write() as session:
-        session.add(row)
+        objects = [TrainingJobRow(**row, owner=owner) for row in rows]
+        session.add_all(objects)
         session.flush()
-        return TrainingJob.of(row)
+        return [TrainingJob.of(row) for row in objects]
 
 
-def _adding_for_workers() -> Select[Any]:
-    """PostgreSQL's INSERT of a training job that waits for a worker, returning it, with a notice to the
-    workers that listen (sent when it commits)."""
-    given = "tuning_job_id number name status hyperparameters created_at log_path output_dir retry_of".split()
-    values: dict[str, Any] = {name: bindparam(name) for name in given}
-    added = insert(Base.metadata.tables["training_jobs"]).values(values).returning(*TrainingJob.columns()).cte("added")
-    return select(*added.c, func.pg_notify(WORK_CHANNEL, ""))
+# The columns' defaults set in Python, given explicitly to a statement that runs on the driver.
+_DEFAULTS = {c.name: c.default.arg for c in TrainingJobRow.__table__.columns if c.default and c.default.is_scalar}
 
 
-_ADD_FOR_WORKERS = _adding_for_workers()
+@functools.lru_cache(maxsize=64)
+def _adding_for_workers(columns: tuple[str, ...], count: int) -> Compiled:
+    """PostgreSQL's INSERT of ``count`` training jobs that wait for a worker, setting ``columns``, returning
+    them, with a notice to the workers that listen (sent once, when it commits: PostgreSQL folds a
+    transaction's identical notices). Compiled once per count: SQLAlchemy cannot cache an INSERT of several
+    rows, and compiling it costs more CPU than running it."""
+    table = Base.metadata.tables["training_jobs"]
+    rows = [{name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in columns} for i in range(count)]
+    added = insert(table).values(rows).returning(*TrainingJob.columns()).cte("added")
+    return for_psycopg(select(*added.c, func.pg_notify(WORK_CHANNEL, "")))
 
 
 @retried
