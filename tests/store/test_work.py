@@ -214,6 +214,32 @@ def test_a_batch_that_fails_writes_nothing_and_leaves_the_store_usable(store: St
     assert [v.value for v in repository.metric_values(store, [owned.id])[owned.id]] == [0.5]
 
 
+def test_a_worker_s_ending_and_its_next_claim_land_together_or_not_at_all(store: Store) -> None:
+    tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
+    running, other, waiting = (add_job(store, tuning_job.id, n) for n in range(1, 4))
+    repository.update_training_job(store, running.id, owner="w1", status=TrainingJobStatus.IN_PROGRESS)
+    repository.update_training_job(store, other.id, owner="w2")
+    broken = repository.TrainingJobChanges()
+    broken.set(running.id, status=TrainingJobStatus.COMPLETED, final_objective=0.9)
+    broken.values.append((running.id, MetricValue(None, 0.5, 0, utcnow())))  # type: ignore[arg-type]  # no name
+    with pytest.raises(IntegrityError):
+        work.record_and_claim(store, broken, "w1", 1)
+    assert status(store, running) == TrainingJobStatus.IN_PROGRESS
+    assert repository.get_training_job_by_id(store, waiting.id).owner is None
+
+    ended = repository.TrainingJobChanges()
+    ended.set(running.id, status=TrainingJobStatus.COMPLETED, final_objective=0.9)
+    ended.set(other.id, exit_code=1)  # no longer this worker's
+    ended.values.append((running.id, value(0.9)))
+    not_held, claimed = work.record_and_claim(store, ended, "w1", 2)
+    assert not_held == {other.id}
+    assert [(j.id, j.owner) for j in claimed] == [(waiting.id, "w1")]
+    assert claimed[0].hyperparameters == {"eta": 0.1} and claimed[0].owner_expires_at is not None
+    assert status(store, running) == TrainingJobStatus.COMPLETED
+    assert repository.get_training_job_by_id(store, other.id).exit_code is None
+    assert work.record_and_claim(store, repository.TrainingJobChanges(), "w1", 1) == (set(), [])
+
+
 def test_a_lost_worker_s_unkept_models_are_named_and_their_results_stand(store: Store) -> None:
     tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
     expired, later = utcnow() - timedelta(seconds=1), utcnow() + timedelta(seconds=60)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from modeltune.core import MetricValue
-from modeltune.store import Store, TrainingJob
+from modeltune.store import Store, TrainingJob, work
 from modeltune.store import repository as repo
 
 
@@ -57,15 +57,30 @@ class Recorder:
         self._gathering = outer
         self._send_unless_gathering()
 
+    @property
+    def pending(self) -> bool:
+        """Whether changes wait for ``send``."""
+        return bool(self._changes)
+
     def send(self) -> list[str]:
         """Write everything kept; the names of the training jobs the owner no longer holds (their column
         updates were not applied)."""
         if not self._changes:
             return []
-        lost = repo.record_changes(self.store, self._changes, self.owner)
+        return self._sent(repo.record_changes(self.store, self._changes, self.owner))
+
+    def send_and_claim(self, count: int, tuning_job: str | None) -> tuple[list[str], list[TrainingJob]]:
+        """``send()``, and claim up to ``count`` waiting training jobs (of ``tuning_job``, if given) for the
+        owner, a worker: on PostgreSQL in the same round trip. The training jobs claimed come second."""
+        if self.owner is None:
+            raise TypeError("only a worker's recorder (one with an owner) claims training jobs")
+        not_held, claimed = work.record_and_claim(self.store, self._changes, self.owner, count, tuning_job)
+        return self._sent(not_held), claimed
+
+    def _sent(self, not_held: set[int]) -> list[str]:
         names = self._names
         self._changes, self._names = repo.TrainingJobChanges(), {}
-        return [names[training_job_id] for training_job_id in lost]
+        return [names[training_job_id] for training_job_id in not_held]
 
     def _send_unless_gathering(self) -> None:
         if not self._gathering:

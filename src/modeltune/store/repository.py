@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,24 +263,31 @@ def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None 
     still holds that have not ended (once ended, only where its model artifact went, or why it could not
     be kept); returns the ids of the others, whose columns were left as they were.
     """
-    updates = {}
     with store.write_at_once() as session:  # PostgreSQL: one round trip
-        connection = session.connection()  # Core statements: the ORM's per-statement work is not needed here
-        for training_job_id, columns in changes.columns.items():
-            if owner is None:
-                statement, guard = _UPDATE_JOB, {}
-            elif columns.keys() <= _ARTIFACT_COLUMNS:  # allowed after its end too
-                statement, guard = _UPDATE_HELD_JOB, {"_owner": owner}
-            else:
-                statement, guard = _UPDATE_OWNED_JOB, {"_owner": owner}
-            updates[training_job_id] = connection.execute(statement, {"_id": training_job_id, **guard, **columns})
-        insert_metric_values(session, changes.values)
-        if changes.logs:
-            pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
-            connection.execute(_INSERT_LOG_CHUNKS, pieces)
+        not_held = write_changes(session, changes, owner)
+    return not_held()
+
+
+def write_changes(session: Session, changes: TrainingJobChanges, owner: str | None) -> Callable[[], set[int]]:
+    """The statements of ``record_changes`` in a transaction of ``Store.write_at_once``; what it returns gives,
+    once the transaction ended, the ids of the training jobs whose columns were left as they were."""
+    updates = {}
+    connection = session.connection()  # Core statements: the ORM's per-statement work is not needed here
+    for training_job_id, columns in changes.columns.items():
+        if owner is None:
+            statement, guard = _UPDATE_JOB, {}
+        elif columns.keys() <= _ARTIFACT_COLUMNS:  # allowed after its end too
+            statement, guard = _UPDATE_HELD_JOB, {"_owner": owner}
+        else:
+            statement, guard = _UPDATE_OWNED_JOB, {"_owner": owner}
+        updates[training_job_id] = connection.execute(statement, {"_id": training_job_id, **guard, **columns})
+    insert_metric_values(session, changes.values)
+    if changes.logs:
+        pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
+        connection.execute(_INSERT_LOG_CHUNKS, pieces)
     if owner is None:
-        return set()
-    return {training_job_id for training_job_id, result in updates.items() if not result.context.cursor.rowcount}
+        return set
+    return lambda: {job_id for job_id, result in updates.items() if not result.context.cursor.rowcount}
 
 
 # Built once, as they run for every training job (building and coercing a statement costs more CPU than

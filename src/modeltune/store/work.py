@@ -24,7 +24,8 @@ from modeltune.core import (
     TuningJobStatus,
     utcnow,
 )
-from modeltune.store.connection import Store, retried
+from modeltune.store import repository as repo
+from modeltune.store.connection import Store, for_psycopg, retried, run_on_driver
 from modeltune.store.records import MODEL_UNKEPT, TrainingJob
 from modeltune.store.schema import (
     Base,
@@ -210,6 +211,29 @@ def _claim(waiting_named: bool) -> Update:
 
 
 _CLAIM, _CLAIM_NAMED = _claim(False), _claim(True)
+
+
+@retried
+def record_and_claim(
+    store: Store, changes: repo.TrainingJobChanges, worker_id: str, count: int, tuning_job: str | None = None
+) -> tuple[set[int], list[TrainingJob]]:
+    """A worker's ``changes`` written (``repository.record_changes``) and up to ``count`` training jobs claimed
+    for it (``claim_training_jobs``). On PostgreSQL both go in one transaction, in one round trip: the claim
+    takes a slot that an ending in ``changes`` frees without a second exchange."""
+    if store.backend != "postgresql" or not changes or count <= 0:
+        not_held = repo.record_changes(store, changes, worker_id) if changes else set()
+        return not_held, claim_training_jobs(store, worker_id, count, tuning_job)
+    expires = utcnow() + timedelta(seconds=WORK_LEASE_SECONDS)
+    parameters = {"worker": worker_id, "count": count, "tuning_job": tuning_job, "expires": expires}
+    with store.write_at_once() as session:
+        written = repo.write_changes(session, changes, worker_id)
+        claim = run_on_driver(session, _CLAIM_FOR_PSYCOPG[tuning_job is not None], parameters)
+    claimed = sorted((TrainingJob.of_columns(row) for row in claim.fetchall()), key=lambda record: record.id)
+    return written(), claimed
+
+
+# The claims as record_and_claim runs them (False: of any tuning job; True: of a named one).
+_CLAIM_FOR_PSYCOPG = [for_psycopg(_CLAIM), for_psycopg(_CLAIM_NAMED)]
 
 
 def _waiting_tuning_jobs(store: Store, tuning_job: str | None) -> list[int]:

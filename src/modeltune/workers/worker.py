@@ -100,12 +100,11 @@ class Worker:
                 if self.runner.active() and now - last_stop_check >= _STOP_CHECK_SECONDS:
                     self._act_on_stop_requests()
                     last_stop_check = now
-                # With a free slot, look for work often; with none, wait for the running jobs' news.
-                free = len(self.runner.active()) < self.slots
-                self.runner.poll(min(self.poll_seconds, 0.05) if free else self.poll_seconds)
+                # With a free slot or news to send, look again soon; otherwise wait for the running jobs' news.
+                soon = len(self.runner.active()) < self.slots or self.outbox.pending
+                self.runner.poll(min(self.poll_seconds, 0.05) if soon else self.poll_seconds)
                 self._ship_logs()
-                self._claim()
-                self._send()
+                self._send_and_claim()
                 if self.runner.active() or self.runner.keeping():
                     idle_since = time.monotonic()
                 elif self.max_idle is not None and time.monotonic() - idle_since > self.max_idle:
@@ -117,23 +116,32 @@ class Worker:
             work.end_worker(self.store, self.id)
             self._notices.close()
 
-    def _claim(self) -> None:
+    def _send_and_claim(self) -> None:
+        """Write what the training jobs did since the last call and claim training jobs for the free slots,
+        in one round trip on PostgreSQL; then start those claimed, and stop those this worker no longer owns
+        (taken for lost, another worker runs them now)."""
         free = self.slots - len(self.runner.active())
-        if not free or not self._notices.due():
-            return
-        claimed = work.claim_training_jobs(self.store, self.id, free, self.tuning_job)
-        self._notices.looked(found=bool(claimed))
+        count = free if free and self._notices.due() else 0
+        not_held, claimed = self.outbox.send_and_claim(count, self.tuning_job)
+        for name in not_held:
+            self.runner.executor.stop(name, 0)
+        if count:
+            self._notices.looked(found=bool(claimed))
         for record in claimed:
-            try:
-                spec = self._spec(record)
-                folder = self.store.jobs_folder() / self.folders[record.tuning_job_id] / record.name
-                record = replace(record, output_dir=str(folder), log_path=str(folder / LOG_FILE))
-                self._own(record, output_dir=record.output_dir, log_path=record.log_path)
-                started = self.runner.launch(record, spec)
-                self.shipping[record.name] = _Shipping(started)
-            except Exception as exc:  # noqa: BLE001 - whatever stops it from starting is its failure reason
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                self._own(record, status=TrainingJobStatus.FAILED, ended_at=utcnow(), status_reason=reason)
+            self._start(record)
+
+    def _start(self, record: TrainingJob) -> None:
+        """Run a claimed training job here (its start is sent with the next changes)."""
+        try:
+            spec = self._spec(record)
+            folder = self.store.jobs_folder() / self.folders[record.tuning_job_id] / record.name
+            record = replace(record, output_dir=str(folder), log_path=str(folder / LOG_FILE))
+            self._own(record, output_dir=record.output_dir, log_path=record.log_path)
+            started = self.runner.launch(record, spec)
+            self.shipping[record.name] = _Shipping(started)
+        except Exception as exc:  # noqa: BLE001 - whatever stops it from starting is its failure reason
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._own(record, status=TrainingJobStatus.FAILED, ended_at=utcnow(), status_reason=reason)
 
     def _spec(self, record: TrainingJob) -> TuningJobSpec:
         """The tuning job's spec as this machine runs it: its code unpacked here, its channels checked."""
