@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Update, and_, any_, bindparam, delete, func, or_, select, update
 
 from modeltune.core import (
     RUNNING_TRAINING,
@@ -25,7 +25,7 @@ from modeltune.core import (
     utcnow,
 )
 from modeltune.store import repository as repo
-from modeltune.store.connection import Store, for_psycopg, retried, run_on_driver
+from modeltune.store.connection import Store, at_once, for_psycopg, retried, run_on_driver
 from modeltune.store.records import MODEL_UNKEPT, TrainingJob
 from modeltune.store.schema import (
     Base,
@@ -272,14 +272,45 @@ def followed_training_jobs(
         return [], {}, {}
     found: dict[int, list[MetricValue]] = {}
     newest: dict[int, int] = {}
-    with store.read() as session:  # records first: values committed with an ending are then seen too
-        rows = session.scalars(select(TrainingJobRow).where(TrainingJobRow.id.in_(list(after))))
-        records = [TrainingJob.of(r) for r in rows]
+    # Records first: values committed with an ending are then seen too.
+    if store.backend == "postgresql":  # both reads in one round trip
+        ids = {"ids": list(after), "after": list(after.values())}
+        with store.read() as session, at_once(session):
+            jobs = run_on_driver(session, _FOLLOWED_JOBS, ids)
+            values = run_on_driver(session, _FOLLOWED_VALUES, ids)
+        job_rows, value_rows = jobs.fetchall(), values.fetchall()
+    else:
         newer = or_(*(and_(MetricValueRow.training_job_id == t, MetricValueRow.id > v) for t, v in after.items()))
-        for row in session.scalars(select(MetricValueRow).where(newer).order_by(MetricValueRow.id)):
-            found.setdefault(row.training_job_id, []).append(MetricValue(row.name, row.value, row.step, row.timestamp))
-            newest[row.training_job_id] = row.id
-    return records, found, newest
+        with store.read() as session:
+            job_rows = session.execute(select(*TrainingJob.columns()).where(TrainingJobRow.id.in_(list(after)))).all()
+            value_rows = session.execute(_VALUE_COLUMNS.where(newer).order_by(MetricValueRow.id)).all()
+    for training_job_id, value_id, name, value, step, timestamp in value_rows:
+        found.setdefault(training_job_id, []).append(MetricValue(name, value, step, timestamp))
+        newest[training_job_id] = value_id
+    return [TrainingJob.of_columns(row) for row in job_rows], found, newest
+
+
+_VALUE_COLUMNS = select(
+    MetricValueRow.training_job_id,
+    MetricValueRow.id,
+    MetricValueRow.name,
+    MetricValueRow.value,
+    MetricValueRow.step,
+    MetricValueRow.timestamp,
+)
+# PostgreSQL's reads of followed_training_jobs, given the arrays ``ids`` and ``after`` (a watermark per id).
+_FOLLOWED_JOBS = for_psycopg(select(*TrainingJob.columns()).where(TrainingJobRow.id == any_(bindparam("ids"))))
+_WATERMARKS = func.unnest(bindparam("ids"), bindparam("after")).table_valued("training_job_id", "after_id")
+_WATERMARKS = _WATERMARKS.render_derived()
+_FOLLOWED_VALUES = for_psycopg(
+    _VALUE_COLUMNS.join(
+        _WATERMARKS,
+        and_(
+            MetricValueRow.training_job_id == _WATERMARKS.c.training_job_id,
+            MetricValueRow.id > _WATERMARKS.c.after_id,
+        ),
+    ).order_by(MetricValueRow.id)
+)
 
 
 def newest_metric_value_id(store: Store) -> int:
