@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
 from modeltune.core import UPLOAD_FAILED, MetricValue, TrainingJobStatus, utcnow
+from modeltune.runners import pool
 from modeltune.runners.recording import Recorder
+from modeltune.spec import parse_spec
 from modeltune.store import Store, TrainingJob, repository, work
 from modeltune.store.notices import WorkNotices
 from modeltune.store.schema import MetricValueRow
@@ -292,6 +295,39 @@ def test_a_worker_listens_again_once_its_listening_connection_is_lost(store: Sto
         assert time.monotonic() - waited < 0.2
     finally:
         notices.close()
+
+
+def test_a_controller_following_workers_looks_when_one_ends_a_training_job(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store.backend != "postgresql":
+        pytest.skip("only PostgreSQL sends notices")
+    monkeypatch.setattr(pool, "_LOOK_SECONDS_LISTENING", 30.0)  # no look on the timer in this test
+    tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
+    record = add_job(store, tuning_job.id, 1)
+    runner = pool.WorkerPoolRunner(store)
+    runner.launch(record, parse_spec({**SPEC, "training": {**SPEC["training"], "source_dir": str(tmp_path)}}))
+    runner.poll(0)  # the first look
+    looks: list[float] = []
+    look = runner._look
+    monkeypatch.setattr(runner, "_look", lambda: looks.append(time.monotonic()) or look())
+    [claimed] = work.claim_training_jobs(store, "w1", 1)
+    started = Recorder(store, owner="w1")
+    started.progress(claimed, [value(0.5)], {"log": 9})  # a start and a value: seen at the next look
+    started.update(claimed, status=TrainingJobStatus.IN_PROGRESS, started_at=utcnow())
+    assert runner.poll(0.5).changed == [] and looks == []
+
+    ended = Recorder(store, owner="w1")
+    end_at = threading.Timer(
+        0.3, ended.update, (claimed,), {"status": TrainingJobStatus.COMPLETED, "ended_at": utcnow()}
+    )
+    end_at.start()
+    waited = time.monotonic()
+    events = runner.poll(10.0)
+    assert time.monotonic() - waited < 5.0  # the worker's notice, not the 10 s timeout
+    assert [(j.id, j.status) for j in events.changed] == [(claimed.id, TrainingJobStatus.COMPLETED)]
+    assert [v.value for v in events.values[claimed.id]] == [0.5] and len(looks) == 1
+    assert runner.watched == {} and runner._news is None  # nothing followed: no longer listening
 
 
 _END_LISTENERS = (

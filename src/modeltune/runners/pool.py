@@ -11,9 +11,14 @@ from modeltune.runners.base import Runner, RunnerEvents
 from modeltune.spec import TuningJobSpec
 from modeltune.store import Store, TrainingJob, work
 from modeltune.store import repository as repo
+from modeltune.store.notices import NEWS_CHANNEL, Listener
 
 # How often lost workers are looked for (a worker is lost after work.WORK_LEASE_SECONDS without a heartbeat).
 _LOST_CHECK_SECONDS = 1.0
+# How often the store is looked at without notices of the workers' news (only PostgreSQL sends them), and
+# with them (the news of an ending comes at once; starts and metric values are seen at these looks).
+_LOOK_SECONDS = 0.05
+_LOOK_SECONDS_LISTENING = 0.25
 
 
 class WorkerPoolRunner(Runner):
@@ -22,7 +27,8 @@ class WorkerPoolRunner(Runner):
     New training jobs wait, Pending and without an owner, until a worker claims one; the
     worker records its start, values and outcome. A stop request recorded in the store
     reaches the worker at its next look (within a second). Training jobs whose worker stops
-    renewing its hold are marked Failed ("worker lost", retryable).
+    renewing its hold are marked Failed ("worker lost", retryable). On PostgreSQL it looks at the store
+    when a worker's notice says a training job ended (and at least once per ``poll``), elsewhere every 50 ms.
 
     Args:
         store: where the tuning job and its training jobs are.
@@ -38,16 +44,17 @@ class WorkerPoolRunner(Runner):
         self._first_value = work.newest_metric_value_id(store)  # values before this were stored already
         self._last_lost_check = 0.0
         self._code_stored = False
+        self._news: Listener | None = None  # while training jobs are followed
+        self._noticed = False  # a notice came while waiting, not yet looked at
+        self._looked_at = float("-inf")
 
     def launch(self, record: TrainingJob, spec: TuningJobSpec) -> TrainingJob:
-        self._store_code(record, spec)
-        self.watched[record.id] = record
+        self._follow(record, spec)
         return record
 
     def recover(self, records: Sequence[TrainingJob], spec: TuningJobSpec) -> list[TrainingJob]:
         for record in records:
-            self._store_code(record, spec)
-            self.watched[record.id] = record
+            self._follow(record, spec)
         return []
 
     def stop(self, record: TrainingJob, grace_seconds: float) -> None:
@@ -65,10 +72,14 @@ class WorkerPoolRunner(Runner):
     def poll(self, timeout: float) -> RunnerEvents:
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
-            events = self._look()
-            if events.values or events.changed or time.monotonic() >= deadline:
-                return events
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+            if self._look_due():
+                events = self._look()
+                if events.values or events.changed:
+                    return events
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return RunnerEvents()
+            self._wait(left)
 
     def active(self) -> list[str]:
         return [r.name for r in self.watched.values()]
@@ -76,6 +87,7 @@ class WorkerPoolRunner(Runner):
     def _look(self) -> RunnerEvents:
         """New values and changed records of the watched training jobs, and lost ones marked Failed."""
         events = RunnerEvents()
+        self._looked_at = time.monotonic()
         if not self.watched:
             return events
         now = time.monotonic()
@@ -98,7 +110,34 @@ class WorkerPoolRunner(Runner):
                 self._seen_value.pop(record.id, None)
             else:
                 self.watched[record.id] = record
+        if not self.watched and self._news is not None:  # until the next launch
+            self._news.close()
+            self._news = None
         return events
+
+    def _follow(self, record: TrainingJob, spec: TuningJobSpec) -> None:
+        self._store_code(record, spec)
+        self.watched[record.id] = record
+        if self._news is None:
+            self._news = Listener(self.store, NEWS_CHANNEL, "what workers record")
+
+    def _look_due(self) -> bool:
+        """Whether to look at the store now: always without notices (the waits are short); with them, when
+        one came or the last look was a while ago."""
+        if self._news is None or not self._news.listening:
+            return True
+        noticed, self._noticed = self._noticed or self._news.heard(), False
+        return noticed or time.monotonic() - self._looked_at >= _LOOK_SECONDS_LISTENING
+
+    def _wait(self, seconds: float) -> None:
+        """Until a worker's notice comes, the next look on the timer is due or ``seconds`` pass."""
+        if self._news is not None:
+            self._news.listen()  # again, if the connection was lost (e.g. the server restarted)
+            if self._news.listening:
+                next_look = self._looked_at + _LOOK_SECONDS_LISTENING - time.monotonic()
+                self._noticed = self._news.heard(max(0.0, min(seconds, next_look)))
+                return
+        time.sleep(min(_LOOK_SECONDS, seconds))
 
     def _store_code(self, record: TrainingJob, spec: TuningJobSpec) -> None:
         """Pack the tuning job's source_dir into the store once, for workers on other machines."""

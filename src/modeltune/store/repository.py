@@ -16,7 +16,7 @@ from sqlalchemy.sql.compiler import Compiled
 from modeltune.core import TERMINAL_TRAINING, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.errors import ConflictError, NotFoundError
 from modeltune.store.connection import Store, for_psycopg, retried, run_on_driver
-from modeltune.store.notices import WORK_CHANNEL
+from modeltune.store.notices import NEWS_CHANNEL, WORK_CHANNEL
 from modeltune.store.records import TrainingJob, TuningJob
 from modeltune.store.schema import Base, MetricValueRow, TrainingJobRow, TuningJobRow
 
@@ -270,7 +270,9 @@ def record_changes(store: Store, changes: TrainingJobChanges, owner: str | None 
 
 def write_changes(session: Session, changes: TrainingJobChanges, owner: str | None) -> Callable[[], set[int]]:
     """The statements of ``record_changes`` in a transaction of ``Store.write_at_once``; what it returns gives,
-    once the transaction ended, the ids of the training jobs whose columns were left as they were."""
+    once the transaction ended, the ids of the training jobs whose columns were left as they were. A worker's
+    changes that end a training job come with a notice to the controllers (PostgreSQL; sent when they commit):
+    an ending frees a slot for the next training job, the rest is seen at a controller's next look."""
     updates = {}
     connection = session.connection()  # Core statements: the ORM's per-statement work is not needed here
     for training_job_id, columns in changes.columns.items():
@@ -285,6 +287,9 @@ def write_changes(session: Session, changes: TrainingJobChanges, owner: str | No
     if changes.logs:
         pieces = [{"training_job_id": t, "offset": offset, "data": piece} for t, offset, piece in changes.logs]
         connection.execute(_INSERT_LOG_CHUNKS, pieces)
+    ended = any("ended_at" in columns for columns in changes.columns.values())
+    if owner is not None and ended and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"NOTIFY {NEWS_CHANNEL}")
     if owner is None:
         return set
     return lambda: {job_id for job_id, result in updates.items() if not result.context.cursor.rowcount}
