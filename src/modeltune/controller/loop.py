@@ -46,6 +46,8 @@ from modeltune.store import repository as repo
 from modeltune.strategies import Strategy, make_strategy, stopping_rule_for
 
 log = logging.getLogger(__name__)
+# How often the tuning job's status is read again: a stop can come from another process.
+_STATUS_READ_SECONDS = 0.2
 
 
 class LeaseLost(ConflictError):
@@ -119,6 +121,7 @@ class Controller:
         self._completion: Completion | None = None
         self._exhausted = False
         self._last_heartbeat = 0.0
+        self._status_read_at = float("-inf")
         self._started = time.monotonic()
         self._last_progress: Progress | None = None
         self._progress_version = -1
@@ -231,11 +234,14 @@ class Controller:
         if self.stop_requested_locally:
             self.stop_requested_locally = False
             repo.request_stop(self.store, self.job.name)
+            self._status_read_at = float("-inf")
         if now - self._last_heartbeat >= leases.HEARTBEAT_SECONDS:
             if not leases.renew_lease(self.store, self.job.id, self.owner):
                 raise LeaseLost(self.job.name)
             self._last_heartbeat = now
-        self.job = repo.get_tuning_job(self.store, self.job.name)
+        if now - self._status_read_at >= _STATUS_READ_SECONDS:
+            self.job = repo.get_tuning_job(self.store, self.job.name)
+            self._status_read_at = now
         return self.job.status
 
     def _recover(self) -> None:
