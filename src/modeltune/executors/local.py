@@ -76,9 +76,6 @@ class LocalExecutor(Executor):
     def __init__(self, die_with_parent: bool = False, detach: bool = False) -> None:
         self.die_with_parent = die_with_parent
         self.detach = detach
-        # A file descriptor whose being readable also ends poll's wait (a worker's notice that work waits).
-        self.wake_fd: int | None = None
-        self._woken = False
         self._jobs: dict[str, _Followed] = {}
 
     def launch(self, request: LaunchRequest) -> int | None:
@@ -141,26 +138,21 @@ class LocalExecutor(Executor):
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
             events = [event for job in list(self._jobs.values()) for event in self._scan(job)]
-            if events or self._woken or time.monotonic() >= deadline:
-                self._woken = False
+            if events or time.monotonic() >= deadline:
                 return events
             self.wait(min(_SCAN_SECONDS, max(0.0, deadline - time.monotonic())))
 
     def wait(self, seconds: float) -> None:
         """Sleep up to ``seconds``, waking as soon as a supervisor ends (its end is then read from its files by
-        the next ``poll``) or ``wake_fd`` is readable."""
+        the next ``poll``)."""
         watched = {job.exit_fd: job for job in self._jobs.values() if job.exit_fd is not None}
-        wake = [] if self.wake_fd is None else [self.wake_fd]
-        if not watched and not wake:
+        if not watched:
             time.sleep(seconds)
             return
-        ready, _, _ = select.select([*watched, *wake], [], [], seconds)
-        for fd in ready:
-            if fd in watched:  # one wake-up per supervisor
-                os.close(fd)
-                watched[fd].exit_fd = None
-            else:
-                self._woken = True
+        ready, _, _ = select.select(list(watched), [], [], seconds)
+        for fd in ready:  # one wake-up per supervisor
+            os.close(fd)
+            watched[fd].exit_fd = None
 
     def _scan(self, job: _Followed) -> list[ExecutorEvent]:
         """New complete log lines of ``job``, and its exit once it has ended and its log is read."""

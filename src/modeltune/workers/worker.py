@@ -73,8 +73,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.outbox = Recorder(store, owner=self.id, gathering=True)  # sent once per loop iteration
-        self.executor = LocalExecutor(die_with_parent=True)
-        self.runner = LocalRunner(store, self.executor, recorder=self.outbox)
+        self.runner = LocalRunner(store, LocalExecutor(die_with_parent=True), recorder=self.outbox)
         self.specs: dict[int, TuningJobSpec] = {}
         self.folders: dict[int, str] = {}  # tuning job id -> name, the folder of its training jobs here
         self.shipping: dict[str, _Shipping] = {}
@@ -102,10 +101,7 @@ class Worker:
                     self._act_on_stop_requests()
                     last_stop_check = now
                 # With a free slot or news to send, look again soon; otherwise wait for the running jobs' news.
-                free = len(self.runner.active()) < self.slots
-                soon = free or self.outbox.pending
-                # With a free slot, a notice that work waits also ends the wait (PostgreSQL).
-                self.executor.wake_fd = self._notices.listener.fileno() if free else None
+                soon = len(self.runner.active()) < self.slots or self.outbox.pending
                 self.runner.poll(min(self.poll_seconds, 0.05) if soon else self.poll_seconds)
                 self._ship_logs()
                 self._send_and_claim()
