@@ -16,7 +16,8 @@ from modeltune.store.notices import NEWS_CHANNEL, Listener
 # How often lost workers are looked for (a worker is lost after work.WORK_LEASE_SECONDS without a heartbeat).
 _LOST_CHECK_SECONDS = 1.0
 # How often the store is looked at without notices of the workers' news (only PostgreSQL sends them), and
-# with them (the news of an ending comes at once; starts and metric values are seen at these looks).
+# with them (then also after a notice of an ending, but not more often than without; starts and metric
+# values are seen at the looks on the timer).
 _LOOK_SECONDS = 0.05
 _LOOK_SECONDS_LISTENING = 0.25
 
@@ -123,19 +124,28 @@ class WorkerPoolRunner(Runner):
 
     def _look_due(self) -> bool:
         """Whether to look at the store now: always without notices (the waits are short); with them, when
-        one came or the last look was a while ago."""
+        one came (at most every 50 ms, so endings close together are read together) or the last look was
+        a while ago."""
         if self._news is None or not self._news.listening:
             return True
-        noticed, self._noticed = self._noticed or self._news.heard(), False
-        return noticed or time.monotonic() - self._looked_at >= _LOOK_SECONDS_LISTENING
+        self._noticed = self._noticed or self._news.heard()
+        since = time.monotonic() - self._looked_at
+        if since >= _LOOK_SECONDS_LISTENING or (self._noticed and since >= _LOOK_SECONDS):
+            self._noticed = False
+            return True
+        return False
 
     def _wait(self, seconds: float) -> None:
-        """Until a worker's notice comes, the next look on the timer is due or ``seconds`` pass."""
+        """Until the next look is due (after a worker's notice, or on the timer) or ``seconds`` pass."""
         if self._news is not None:
             self._news.listen()  # again, if the connection was lost (e.g. the server restarted)
             if self._news.listening:
-                next_look = self._looked_at + _LOOK_SECONDS_LISTENING - time.monotonic()
-                self._noticed = self._news.heard(max(0.0, min(seconds, next_look)))
+                next_look = self._looked_at + (_LOOK_SECONDS if self._noticed else _LOOK_SECONDS_LISTENING)
+                left = max(0.0, min(seconds, next_look - time.monotonic()))
+                if self._noticed:
+                    time.sleep(left)
+                else:
+                    self._noticed = self._news.heard(left)
                 return
         time.sleep(min(_LOOK_SECONDS, seconds))
 
