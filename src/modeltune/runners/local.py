@@ -175,8 +175,8 @@ class LocalRunner(Runner):
             if exits:
                 found.changed.extend(self._start_waiting())
             found.changed.extend(self.uploaded())
-        if exits:
-            self.executor.ends_recorded()
+        if exits:  # a worker's recorder sends later, once per loop
+            self.recorder.after_sent(self.executor.ends_recorded)
         return found
 
     def uploaded(self) -> list[TrainingJob]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,6 +32,7 @@ class Recorder:
         self._gathering = gathering
         self._changes = repo.TrainingJobChanges()
         self._names: dict[int, str] = {}
+        self._after_sent: list[Callable[[], None]] = []
 
     def update(self, record: TrainingJob, **fields: Any) -> None:
         """Set columns of a training job."""
@@ -57,6 +58,13 @@ class Recorder:
         self._gathering = outer
         self._send_unless_gathering()
 
+    def after_sent(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once what is kept now is in the store: at once if nothing is kept."""
+        if self._changes:
+            self._after_sent.append(action)
+        else:
+            action()
+
     @property
     def pending(self) -> bool:
         """Whether changes wait for ``send``."""
@@ -78,8 +86,10 @@ class Recorder:
         return self._sent(not_held), claimed
 
     def _sent(self, not_held: set[int]) -> list[str]:
-        names = self._names
-        self._changes, self._names = repo.TrainingJobChanges(), {}
+        names, actions = self._names, self._after_sent
+        self._changes, self._names, self._after_sent = repo.TrainingJobChanges(), {}, []
+        for action in actions:
+            action()
         return [names[training_job_id] for training_job_id in not_held]
 
     def _send_unless_gathering(self) -> None:
