@@ -237,6 +237,11 @@ def main() -> None:
         help="comma-separated rows to run (e.g. workers-postgresql,optuna-rdb-postgresql); the results are "
         "printed, not written",
     )
+    parser.add_argument(
+        "--conditions",
+        default="",
+        help="how the machine was shared during the run, for the summary (e.g. what else ran, at what priority)",
+    )
     args = parser.parse_args()
     wanted = (lambda row: row in args.only) if args.only else (lambda row: True)
     probe.install()
@@ -259,19 +264,22 @@ def main() -> None:
                 continue
             results[run_name] = workers_run(folder, kind, args.jobs, workers=4, slots=slots)
             print(run_name, json.dumps(results[run_name]), flush=True)
-        if wanted("optuna-rdb-postgresql"):
-            results["optuna-rdb-postgresql"] = optuna_run(folder, args.jobs, processes=4)
-            print("optuna", json.dumps(results["optuna-rdb-postgresql"]), flush=True)
+        for processes in (4, 16):
+            run_name = "optuna-rdb-postgresql" + ("" if processes == 4 else f"-{processes}")
+            if not wanted(run_name):
+                continue
+            results[run_name] = optuna_run(folder, args.jobs, processes)
+            print(run_name, json.dumps(results[run_name]), flush=True)
     if args.only:
-        print(summary(results, args.jobs, load))
+        print(summary(results, args.jobs, load, args.conditions))
         return
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "SUMMARY.md").write_text(summary(results, args.jobs, load))
+    (args.out / "SUMMARY.md").write_text(summary(results, args.jobs, load, args.conditions))
     print((args.out / "SUMMARY.md").read_text())
 
 
-def summary(results: dict[str, Any], jobs: int, load: float) -> str:
+def summary(results: dict[str, Any], jobs: int, load: float, conditions: str = "") -> str:
     """The results as a Markdown table with the targets."""
     rows = [
         "| run | training jobs/s | overhead ms (median, p90) | store ms per job (CPU) | round trips per job "
@@ -303,8 +311,9 @@ def summary(results: dict[str, Any], jobs: int, load: float) -> str:
             "unlike times do not depend on what else the machine does. *CPU ms per job*: CPU time of every "
             "process of the run (controller, workers, supervisors, the one-liners; Optuna's processes and their "
             "one-liners). Workers: 4 processes x 4 slots (`-4x1`: x 1 slot, as many processes at once as "
-            "Optuna's); Optuna: 4 processes with RDBStorage on the same PostgreSQL server. "
-            f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the start (other work was running).",
+            "Optuna's); Optuna: 4 processes with RDBStorage on the same PostgreSQL server (`-16`: 16 processes, as "
+            "many trials at once as the 4 x 4 workers' training jobs). "
+            f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the start. {conditions}".rstrip(),
             "",
             *rows,
             "",
