@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
-from modeltune.core import UPLOAD_FAILED, MetricValue, TrainingJobStatus, utcnow
+from modeltune.core import UPLOAD_FAILED, MetricValue, TrainingJobStatus, TuningJobStatus, utcnow
 from modeltune.runners import pool
 from modeltune.runners.recording import Recorder
 from modeltune.spec import parse_spec
@@ -270,6 +270,27 @@ def test_a_lost_worker_s_unkept_models_are_named_and_their_results_stand(store: 
     assert stored[unkept.id].status_reason.startswith(f"{UPLOAD_FAILED}: worker lost: w1")  # type: ignore[union-attr]
     assert stored[running.id].status == TrainingJobStatus.FAILED and stored[running.id].retryable
     assert all(stored[j.id].status_reason is None for j in (kept, alive, beating))
+
+
+def test_any_worker_names_a_model_lost_with_its_worker_after_the_tuning_job_ended(store: Store) -> None:
+    ended_job = repository.create_tuning_job(store, "done", {**SPEC, "name": "done"})
+    running_job = repository.create_tuning_job(store, "xgb", SPEC)
+    expired = utcnow() - timedelta(seconds=1)
+    unkept, lost = add_job(store, ended_job.id, 1), add_job(store, running_job.id, 1)
+    ended = {
+        "status": TrainingJobStatus.COMPLETED,
+        "started_at": utcnow(),
+        "ended_at": utcnow(),
+        "final_objective": 0.5,
+    }
+    repository.update_training_job(store, unkept.id, owner="w1", owner_expires_at=expired, **ended)
+    repository.update_training_job(store, lost.id, owner="w1", owner_expires_at=expired, status="InProgress")
+    repository.update_tuning_job(store, ended_job.id, status=TuningJobStatus.COMPLETED, ended_at=utcnow())
+
+    assert work.expire_lost(store) == [lost.id]  # as a worker checks: every tuning job, ended ones too
+    [named] = repository.list_training_jobs(store, ended_job.id)
+    assert named.status == TrainingJobStatus.COMPLETED and named.final_objective == 0.5
+    assert named.status_reason.startswith(f"{UPLOAD_FAILED}: worker lost: w1")  # type: ignore[union-attr]
 
 
 def test_a_worker_listens_again_once_its_listening_connection_is_lost(store: Store) -> None:

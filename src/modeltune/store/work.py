@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, and_, any_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Update, and_, any_, bindparam, delete, func, or_, select, true, update
 
 from modeltune.core import (
     RUNNING_TRAINING,
@@ -320,11 +320,13 @@ def newest_metric_value_id(store: Store) -> int:
 
 
 @retried
-def expire_lost(store: Store, tuning_job_id: int) -> list[int]:
-    """Mark Failed (retryable) the unfinished training jobs of a tuning job whose owner stopped renewing its
-    hold; their ids. A worker that comes back later finds it no longer owns them. Ended training jobs whose
-    model that owner was still keeping stay as they ended, with the reason their model artifact is missing."""
+def expire_lost(store: Store, tuning_job_id: int | None = None) -> list[int]:
+    """Mark Failed (retryable) the unfinished training jobs of a tuning job (None: of every tuning job) whose
+    owner stopped renewing its hold; their ids. A worker that comes back later finds it no longer owns them.
+    Ended training jobs whose model that owner was still keeping stay as they ended, with the reason their
+    model artifact is missing."""
     now = utcnow()
+    of_tuning_job = TrainingJobRow.tuning_job_id == tuning_job_id if tuning_job_id is not None else true()
     with store.write() as session:
         lost = list(
             session.execute(
@@ -336,7 +338,7 @@ def expire_lost(store: Store, tuning_job_id: int) -> list[int]:
                     TrainingJobRow.status_reason,
                     TrainingJobRow.output_dir,
                 ).where(
-                    TrainingJobRow.tuning_job_id == tuning_job_id,
+                    of_tuning_job,
                     or_(TrainingJobRow.status.in_(_RUNNING), MODEL_UNKEPT),
                     TrainingJobRow.owner.is_not(None),
                     TrainingJobRow.owner_expires_at < now,

@@ -90,13 +90,17 @@ class Worker:
         work.register_worker(self.store, self.id, socket.gethostname(), os.getpid(), self.slots, self.tuning_job)
         log.info("worker %s serves %s with %d slots", self.id, self.tuning_job or "every tuning job", self.slots)
         idle_since = time.monotonic()
-        last_beat = last_stop_check = 0.0
+        last_beat = last_stop_check = last_lost_check = 0.0
         try:
             while not self.stopping:
                 now = time.monotonic()
                 if now - last_beat >= work.HEARTBEAT_SECONDS:
                     work.heartbeat(self.store, self.id)
                     last_beat = now
+                if now - last_lost_check >= work.WORK_LEASE_SECONDS:
+                    # Also where no controller looks: a worker lost while keeping a model after its tuning job ended.
+                    work.expire_lost(self.store)
+                    last_lost_check = now
                 if self.runner.active() and now - last_stop_check >= _STOP_CHECK_SECONDS:
                     self._act_on_stop_requests()
                     last_stop_check = now
