@@ -29,7 +29,8 @@ class WorkerPoolRunner(Runner):
     worker records its start, values and outcome. A stop request recorded in the store
     reaches the worker at its next look (within a second). Training jobs whose worker stops
     renewing its hold are marked Failed ("worker lost", retryable). On PostgreSQL it looks at the store
-    when a worker's notice says a training job ended (and at least once per ``poll``), elsewhere every 50 ms.
+    when a worker's notice says a training job ended (at most every 50 ms) and 4 times a second, elsewhere
+    every 50 ms.
 
     Args:
         store: where the tuning job and its training jobs are.

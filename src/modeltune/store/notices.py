@@ -53,10 +53,6 @@ class Listener:
     def listening(self) -> bool:
         return self._connection is not None
 
-    def fileno(self) -> int | None:
-        """The listening connection's socket, readable when a notice may have come (None: not listening)."""
-        return self._connection.fileno() if self._connection is not None else None
-
     def heard(self, timeout: float = 0.0) -> bool:
         """True when a notice came since the last call (waiting up to ``timeout`` seconds for the first), or the
         connection was lost (so the caller looks instead). Every notice so far is taken: one look for all."""
@@ -103,23 +99,23 @@ class WorkNotices:
     """Tells a worker when to look for training jobs: ``due()`` before looking, ``looked()`` after."""
 
     def __init__(self, store: Store):
-        self.listener = Listener(store, WORK_CHANNEL, "new training jobs")
+        self._listener = Listener(store, WORK_CHANNEL, "new training jobs")
         self._looked_at = float("-inf")
         self._wait = _FIRST_WAIT_SECONDS
 
     def due(self) -> bool:
         """True when a notice came since the last look, or the wait since then is over."""
-        if self.listener.heard():
+        if self._listener.heard():
             return True
-        wait = _LOOK_SECONDS if self.listener.listening else self._wait
+        wait = _LOOK_SECONDS if self._listener.listening else self._wait
         return time.monotonic() - self._looked_at >= wait
 
     def looked(self, found: bool) -> None:
         """Record a look that found training jobs to claim, or none."""
         self._looked_at = time.monotonic()
         self._wait = _FIRST_WAIT_SECONDS if found else min(2 * self._wait, _LOOK_SECONDS)
-        self.listener.listen()  # again, if the connection was lost (e.g. the server restarted)
+        self._listener.listen()  # again, if the connection was lost (e.g. the server restarted)
 
     def close(self) -> None:
         """Stop listening."""
-        self.listener.close()
+        self._listener.close()
