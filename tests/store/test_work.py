@@ -226,7 +226,7 @@ def test_a_worker_s_ending_and_its_next_claim_land_together_or_not_at_all(store:
     broken.set(running.id, status=TrainingJobStatus.COMPLETED, final_objective=0.9)
     broken.values.append((running.id, MetricValue(None, 0.5, 0, utcnow())))  # type: ignore[arg-type]  # no name
     with pytest.raises(IntegrityError):
-        work.record_and_claim(store, broken, "w1", 1)
+        work.exchange(store, "w1", broken, claim=1)
     assert status(store, running) == TrainingJobStatus.IN_PROGRESS
     assert repository.get_training_job_by_id(store, waiting.id).owner is None
 
@@ -234,13 +234,36 @@ def test_a_worker_s_ending_and_its_next_claim_land_together_or_not_at_all(store:
     ended.set(running.id, status=TrainingJobStatus.COMPLETED, final_objective=0.9)
     ended.set(other.id, exit_code=1)  # no longer this worker's
     ended.values.append((running.id, value(0.9)))
-    not_held, claimed = work.record_and_claim(store, ended, "w1", 2)
+    not_held, claimed, _ = work.exchange(store, "w1", ended, claim=2)
     assert not_held == {other.id}
     assert [(j.id, j.owner) for j in claimed] == [(waiting.id, "w1")]
     assert claimed[0].hyperparameters == {"eta": 0.1} and claimed[0].owner_expires_at is not None
     assert status(store, running) == TrainingJobStatus.COMPLETED
     assert repository.get_training_job_by_id(store, other.id).exit_code is None
-    assert work.record_and_claim(store, repository.TrainingJobChanges(), "w1", 1) == (set(), [])
+    assert work.exchange(store, "w1", repository.TrainingJobChanges(), claim=1) == (set(), [], [])
+
+
+def test_a_worker_s_heartbeat_and_its_look_for_stops_go_with_its_changes(store: Store) -> None:
+    tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
+    running, stopping, waiting = (add_job(store, tuning_job.id, n) for n in range(1, 4))
+    work.register_worker(store, "w1", "host", 1, 2, None)
+    soon = utcnow() + timedelta(seconds=1)
+    repository.update_training_job(store, running.id, owner="w1", owner_expires_at=soon, status="InProgress")
+    repository.update_training_job(store, stopping.id, owner="w1", owner_expires_at=soon, status="Stopping")
+    changes = repository.TrainingJobChanges()
+    changes.values.append((running.id, value(0.7)))
+    before = work.list_workers(store)[0].heartbeat_at
+
+    answer = work.exchange(store, "w1", changes, claim=1, beat=True, look_for_stops=True)
+
+    assert [job.id for job in answer.claimed] == [waiting.id]
+    assert [job.id for job in answer.stopping] == [stopping.id]
+    assert [v.value for v in repository.metric_values(store, [running.id])[running.id]] == [0.7]
+    renewed = repository.get_training_job_by_id(store, running.id).owner_expires_at
+    assert renewed is not None and renewed > soon + timedelta(seconds=work.WORK_LEASE_SECONDS / 2)
+    assert work.list_workers(store)[0].heartbeat_at > before
+    quiet = work.exchange(store, "w1", repository.TrainingJobChanges())  # nothing due: nothing asked
+    assert quiet == (set(), [], [])
 
 
 def test_a_lost_worker_s_unkept_models_are_named_and_their_results_stand(store: Store) -> None:

@@ -77,13 +77,17 @@ class Recorder:
             return []
         return self._sent(repo.record_changes(self.store, self._changes, self.owner))
 
-    def send_and_claim(self, count: int, tuning_job: str | None) -> tuple[list[str], list[TrainingJob]]:
-        """``send()``, and claim up to ``count`` waiting training jobs (of ``tuning_job``, if given) for the
-        owner, a worker: on PostgreSQL in the same round trip. The training jobs claimed come second."""
+    def exchange(
+        self, claim: int, tuning_job: str | None, beat: bool = False, look_for_stops: bool = False
+    ) -> tuple[list[str], list[TrainingJob], list[TrainingJob]]:
+        """``send()`` in the owner's (a worker's) one look at the store (``work.exchange``): it also claims up to
+        ``claim`` waiting training jobs (of ``tuning_job``, if given), and when asked renews the owner's
+        heartbeat and looks for its training jobs to stop. The names ``send()`` gives, the training jobs
+        claimed, and those to stop."""
         if self.owner is None:
             raise TypeError("only a worker's recorder (one with an owner) claims training jobs")
-        not_held, claimed = work.record_and_claim(self.store, self._changes, self.owner, count, tuning_job)
-        return self._sent(not_held), claimed
+        answer = work.exchange(self.store, self.owner, self._changes, claim, tuning_job, beat, look_for_stops)
+        return self._sent(answer.not_held), answer.claimed, answer.stopping
 
     def _sent(self, not_held: set[int]) -> list[str]:
         names, actions = self._names, self._after_sent

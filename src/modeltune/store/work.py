@@ -13,8 +13,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Update, and_, any_, bindparam, delete, func, or_, select, true, update
+from sqlalchemy.orm import Session
 
 from modeltune.core import (
     RUNNING_TRAINING,
@@ -116,15 +118,24 @@ def list_workers(store: Store) -> list[Worker]:
 def heartbeat(store: Store, worker_id: str) -> None:
     """Renew a worker's hold on the training jobs it runs or whose model it keeps, and its own heartbeat, in
     one transaction."""
-    now = utcnow()
     with store.write() as session:
-        session.execute(
-            update(TrainingJobRow)
-            .where(TrainingJobRow.owner == worker_id, or_(TrainingJobRow.status.in_(_RUNNING), MODEL_UNKEPT))
-            .values(owner_expires_at=now + timedelta(seconds=WORK_LEASE_SECONDS))
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(update(WorkerRow).where(WorkerRow.id == worker_id).values(heartbeat_at=now))
+        _beat(session, worker_id)
+
+
+def _beat(session: Session, worker_id: str) -> None:
+    """``heartbeat``'s statements, in a transaction of the caller's."""
+    now = utcnow()
+    connection = session.connection()
+    connection.execute(_RENEW_HOLDS, {"worker": worker_id, "expires": now + timedelta(seconds=WORK_LEASE_SECONDS)})
+    connection.execute(_BEAT, {"worker": worker_id, "now": now})
+
+
+_RENEW_HOLDS = (
+    update(TrainingJobRow)
+    .where(TrainingJobRow.owner == bindparam("worker"), or_(TrainingJobRow.status.in_(_RUNNING), MODEL_UNKEPT))
+    .values(owner_expires_at=bindparam("expires"))
+)
+_BEAT = update(WorkerRow).where(WorkerRow.id == bindparam("worker")).values(heartbeat_at=bindparam("now"))
 
 
 @retried
@@ -213,26 +224,55 @@ def _claim(waiting_named: bool) -> Update:
 _CLAIM, _CLAIM_NAMED = _claim(False), _claim(True)
 
 
+class Exchange(NamedTuple):
+    """What a worker's ``exchange`` with the store brought back."""
+
+    not_held: set[int]  # training jobs whose changes were not applied: the worker no longer holds them
+    claimed: list[TrainingJob]  # training jobs it now holds, oldest first
+    stopping: list[TrainingJob]  # its training jobs whose stop was recorded (when it looked for stops)
+
+
 @retried
-def record_and_claim(
-    store: Store, changes: repo.TrainingJobChanges, worker_id: str, count: int, tuning_job: str | None = None
-) -> tuple[set[int], list[TrainingJob]]:
-    """A worker's ``changes`` written (``repository.record_changes``) and up to ``count`` training jobs claimed
-    for it (``claim_training_jobs``). On PostgreSQL both go in one transaction, in one round trip: the claim
-    takes a slot that an ending in ``changes`` frees without a second exchange."""
-    if store.backend != "postgresql" or not changes or count <= 0:
+def exchange(
+    store: Store,
+    worker_id: str,
+    changes: repo.TrainingJobChanges,
+    claim: int = 0,
+    tuning_job: str | None = None,
+    beat: bool = False,
+    look_for_stops: bool = False,
+) -> Exchange:
+    """One look of a worker at the store: its ``changes`` written (``repository.record_changes``), up to ``claim``
+    training jobs claimed for it (``claim_training_jobs``), and, when asked, its heartbeat (``heartbeat``) and
+    its training jobs to stop (``stopping_training_jobs``). On PostgreSQL all of it in one transaction and one
+    round trip: the claim takes a slot an ending in ``changes`` frees, and the heartbeat and the look for
+    stops, due every few seconds, cost no exchange of their own."""
+    if store.backend != "postgresql":
         not_held = repo.record_changes(store, changes, worker_id) if changes else set()
-        return not_held, claim_training_jobs(store, worker_id, count, tuning_job)
+        if beat:
+            heartbeat(store, worker_id)
+        stopping = stopping_training_jobs(store, worker_id) if look_for_stops else []
+        return Exchange(not_held, claim_training_jobs(store, worker_id, claim, tuning_job), stopping)
+    if not (changes or claim > 0 or beat or look_for_stops):
+        return Exchange(set(), [], [])
     expires = utcnow() + timedelta(seconds=WORK_LEASE_SECONDS)
-    parameters = {"worker": worker_id, "count": count, "tuning_job": tuning_job, "expires": expires}
+    parameters = {"worker": worker_id, "count": claim, "tuning_job": tuning_job, "expires": expires}
     with store.write_at_once() as session:
-        written = repo.write_changes(session, changes, worker_id)
-        claim = run_on_driver(session, _CLAIM_FOR_PSYCOPG[tuning_job is not None], parameters)
-    claimed = sorted((TrainingJob.of_columns(row) for row in claim.fetchall()), key=lambda record: record.id)
-    return written(), claimed
+        written = repo.write_changes(session, changes, worker_id) if changes else set
+        claimed = run_on_driver(session, _CLAIM_FOR_PSYCOPG[tuning_job is not None], parameters) if claim > 0 else None
+        if beat:
+            _beat(session, worker_id)
+        stops = run_on_driver(session, _STOPPING_FOR_PSYCOPG, {"worker": worker_id}) if look_for_stops else None
+    return Exchange(
+        written(),
+        sorted((TrainingJob.of_columns(row) for row in claimed.fetchall()), key=lambda job: job.id)
+        if claimed is not None
+        else [],
+        [TrainingJob.of_columns(row) for row in stops.fetchall()] if stops is not None else [],
+    )
 
 
-# The claims as record_and_claim runs them (False: of any tuning job; True: of a named one).
+# The claims as exchange runs them (False: of any tuning job; True: of a named one).
 _CLAIM_FOR_PSYCOPG = [for_psycopg(_CLAIM), for_psycopg(_CLAIM_NAMED)]
 
 
@@ -256,6 +296,7 @@ def stopping_training_jobs(store: Store, worker_id: str) -> list[TrainingJob]:
 _STOPPING = select(*TrainingJob.columns()).where(
     TrainingJobRow.owner == bindparam("worker"), TrainingJobRow.status == TrainingJobStatus.STOPPING
 )
+_STOPPING_FOR_PSYCOPG = for_psycopg(_STOPPING)
 
 
 def followed_training_jobs(

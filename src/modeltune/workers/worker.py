@@ -94,21 +94,19 @@ class Worker:
         try:
             while not self.stopping:
                 now = time.monotonic()
-                if now - last_beat >= work.HEARTBEAT_SECONDS:
-                    work.heartbeat(self.store, self.id)
-                    last_beat = now
+                beat = now - last_beat >= work.HEARTBEAT_SECONDS
+                look_for_stops = bool(self.runner.active()) and now - last_stop_check >= _STOP_CHECK_SECONDS
+                last_beat = now if beat else last_beat
+                last_stop_check = now if look_for_stops else last_stop_check
                 if now - last_lost_check >= work.WORK_LEASE_SECONDS:
                     # Also where no controller looks: a worker lost while keeping a model after its tuning job ended.
                     work.expire_lost(self.store)
                     last_lost_check = now
-                if self.runner.active() and now - last_stop_check >= _STOP_CHECK_SECONDS:
-                    self._act_on_stop_requests()
-                    last_stop_check = now
                 # With a free slot or news to send, look again soon; otherwise wait for the running jobs' news.
                 soon = len(self.runner.active()) < self.slots or self.outbox.pending
                 self.runner.poll(min(self.poll_seconds, 0.05) if soon else self.poll_seconds)
                 self._ship_logs()
-                self._send_and_claim()
+                self._exchange(beat, look_for_stops)
                 if self.runner.active() or self.runner.keeping():
                     idle_since = time.monotonic()
                 elif self.max_idle is not None and time.monotonic() - idle_since > self.max_idle:
@@ -120,15 +118,17 @@ class Worker:
             work.end_worker(self.store, self.id)
             self._notices.close()
 
-    def _send_and_claim(self) -> None:
-        """Write what the training jobs did since the last call and claim training jobs for the free slots,
-        in one round trip on PostgreSQL; then start those claimed, and stop those this worker no longer owns
-        (taken for lost, another worker runs them now)."""
+    def _exchange(self, beat: bool, look_for_stops: bool) -> None:
+        """Write what the training jobs did since the last call, claim training jobs for the free slots, and
+        (when due) renew the heartbeat and look for stop requests, in one round trip on PostgreSQL; then start
+        those claimed, stop those whose stop was recorded, and stop those this worker no longer owns (taken
+        for lost, another worker runs them now)."""
         free = self.slots - len(self.runner.active())
         count = free if free and self._notices.due() else 0
-        not_held, claimed = self.outbox.send_and_claim(count, self.tuning_job)
+        not_held, claimed, stopping = self.outbox.exchange(count, self.tuning_job, beat, look_for_stops)
         for name in not_held:
             self.runner.executor.stop(name, 0)
+        self._act_on_stop_requests(stopping)
         if count:
             self._notices.looked(found=bool(claimed))
         for record in claimed:
@@ -176,9 +176,9 @@ class Worker:
         for name in self.outbox.send():
             self.runner.executor.stop(name, 0)
 
-    def _act_on_stop_requests(self) -> None:
+    def _act_on_stop_requests(self, stopping: list[TrainingJob]) -> None:
         """Stop the training jobs whose stop the controller recorded (status Stopping)."""
-        for record in work.stopping_training_jobs(self.store, self.id):
+        for record in stopping:
             if record.id not in self._stopped:
                 self._stopped.add(record.id)
                 spec = self.specs.get(record.tuning_job_id)
