@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,7 @@ def optuna_run(folder: Path, trials: int, processes: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of every row, interleaved; medians reported")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
         "--only",
@@ -243,33 +245,19 @@ def main() -> None:
         help="how the machine was shared during the run, for the summary (e.g. what else ran, at what priority)",
     )
     args = parser.parse_args()
-    wanted = (lambda row: row in args.only) if args.only else (lambda row: True)
     probe.install()
-    results: dict[str, Any] = {}
     load = os.getloadavg()[0]
+    rows = {name: run for name, run in _rows(args.jobs).items() if not args.only or name in args.only}
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as cleanup:
         cleanup.callback(drop_databases)
-        folder = Path(tmp)
-        for slots in (1, 4, 16):
-            if not wanted(f"local-{slots}"):
-                continue
-            results[f"local-{slots}"] = local_run(folder, f"local-{slots}", args.jobs, slots)
-            print(f"local-{slots}", json.dumps(results[f"local-{slots}"]), flush=True)
-        if wanted("local-16-sleep-2s"):
-            results["local-16-sleep-2s"] = local_run(folder, "sleepy", 64, 16, seconds=2.0)
-            print("local-16-sleep-2s", json.dumps(results["local-16-sleep-2s"]), flush=True)
-        for kind, slots in (("postgresql", 4), ("mariadb", 4), ("postgresql", 1)):
-            run_name = f"workers-{kind}" + ("" if slots == 4 else f"-4x{slots}")
-            if not wanted(run_name):
-                continue
-            results[run_name] = workers_run(folder, kind, args.jobs, workers=4, slots=slots)
-            print(run_name, json.dumps(results[run_name]), flush=True)
-        for processes in (4, 16):
-            run_name = "optuna-rdb-postgresql" + ("" if processes == 4 else f"-{processes}")
-            if not wanted(run_name):
-                continue
-            results[run_name] = optuna_run(folder, args.jobs, processes)
-            print(run_name, json.dumps(results[run_name]), flush=True)
+        for number in range(args.rounds):  # interleaved, so a slower spell of the machine hits every row
+            folder = Path(tmp) / f"round-{number + 1}"
+            folder.mkdir()
+            for name, run in rows.items():
+                rounds[name].append(run(folder))
+                print(f"round {number + 1}", name, json.dumps(rounds[name][-1]), flush=True)
+    results = {name: {**medians(runs), "rounds": runs} for name, runs in rounds.items()}
     if args.only:
         print(summary(results, args.jobs, load, args.conditions))
         return
@@ -277,6 +265,30 @@ def main() -> None:
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "SUMMARY.md").write_text(summary(results, args.jobs, load, args.conditions))
     print((args.out / "SUMMARY.md").read_text())
+
+
+def _rows(jobs: int) -> dict[str, Callable[[Path], dict[str, Any]]]:
+    """Every row of the benchmark: its name and how to run it once in a folder of its own."""
+    rows: dict[str, Callable[[Path], dict[str, Any]]] = {}
+    for slots in (1, 4, 16):
+        rows[f"local-{slots}"] = lambda folder, slots=slots: local_run(folder, f"local-{slots}", jobs, slots)
+    rows["local-16-sleep-2s"] = lambda folder: local_run(folder, "sleepy", 64, 16, seconds=2.0)
+    for kind, slots in (("postgresql", 4), ("mariadb", 4), ("postgresql", 1)):
+        name = f"workers-{kind}" + ("" if slots == 4 else f"-4x{slots}")
+        rows[name] = lambda folder, kind=kind, slots=slots: workers_run(folder, kind, jobs, workers=4, slots=slots)
+    for processes in (4, 16):
+        name = "optuna-rdb-postgresql" + ("" if processes == 4 else f"-{processes}")
+        rows[name] = lambda folder, processes=processes: optuna_run(folder, jobs, processes)
+    return rows
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the runs of a row (figures by function: each function's, absent ones 0)."""
+    figures: dict[str, Any] = {}
+    for key in dict.fromkeys(key for run in runs for key in run):
+        values = [run.get(key, 0.0) for run in runs]
+        figures[key] = medians(values) if isinstance(values[0], dict) else statistics.median(values)
+    return figures
 
 
 def summary(results: dict[str, Any], jobs: int, load: float, conditions: str = "") -> str:
@@ -295,6 +307,11 @@ def summary(results: dict[str, Any], jobs: int, load: float, conditions: str = "
             f"| {name} | {r['jobs_per_second']:.1f} | {overhead} | {store} | {trips} "
             f"| {r['cpu_ms_per_job']:.0f} | {use} |"
         )
+    by_round = ["| run | training jobs/s, each round | store ms per job, each round |", "|---|--:|--:|"]
+    for name, r in results.items():
+        speeds = ", ".join(f"{run['jobs_per_second']:.1f}" for run in r["rounds"])
+        times = ", ".join(f"{run['store_ms_per_job']:.1f}" for run in r["rounds"])
+        by_round.append(f"| {name} | {speeds} | {times} |")
     return "\n".join(
         [
             "# Throughput: many short training jobs",
@@ -313,9 +330,13 @@ def summary(results: dict[str, Any], jobs: int, load: float, conditions: str = "
             "one-liners). Workers: 4 processes x 4 slots (`-4x1`: x 1 slot, as many processes at once as "
             "Optuna's); Optuna: 4 processes with RDBStorage on the same PostgreSQL server (`-16`: 16 processes, as "
             "many trials at once as the 4 x 4 workers' training jobs). "
+            f"Every figure is the median of {len(next(iter(results.values()))['rounds'])} rounds, which ran every "
+            "row in turn (each round's figures below). "
             f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the start. {conditions}".rstrip(),
             "",
             *rows,
+            "",
+            *by_round,
             "",
         ]
     )
