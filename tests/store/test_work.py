@@ -217,24 +217,6 @@ def test_a_batch_that_fails_writes_nothing_and_leaves_the_store_usable(store: St
     assert [v.value for v in repository.metric_values(store, [owned.id])[owned.id]] == [0.5]
 
 
-def test_a_batch_locks_nothing_on_the_server_until_it_is_sent_whole(store: Store) -> None:
-    if store.backend != "postgresql":
-        pytest.skip("only PostgreSQL batches are sent in one burst")
-    owned, _ = two_jobs(store)
-    changes = repository.TrainingJobChanges()
-    changes.set(owned.id, exit_code=0)
-    with store.write_at_once() as session:
-        repository.write_changes(session, changes, owner=None)
-        time.sleep(0.2)  # an UPDATE sent as it was queued would hold the row's lock by now
-        with store.write() as other:
-            locked = other.execute(text(_LOCK_NOW), {"id": owned.id}).scalars().all()
-    assert locked == [owned.id]
-    assert repository.get_training_job_by_id(store, owned.id).exit_code == 0
-
-
-_LOCK_NOW = "SELECT id FROM training_jobs WHERE id = :id FOR UPDATE NOWAIT"
-
-
 def test_a_worker_s_ending_and_its_next_claim_land_together_or_not_at_all(store: Store) -> None:
     tuning_job = repository.create_tuning_job(store, "xgb", SPEC)
     running, other, waiting = (add_job(store, tuning_job.id, n) for n in range(1, 4))
