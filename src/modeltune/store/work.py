@@ -10,10 +10,10 @@ marks its training jobs Failed (retryable), and the worker's own late writes no 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Update, and_, any_, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -152,7 +152,7 @@ def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: st
                 _CLAIM if tuning_job is None else _CLAIM_NAMED,
                 {"worker": worker_id, "expires": expires, "count": count, **named},
             )
-            return sorted((TrainingJob.of_columns(row) for row in rows), key=lambda record: record.id)
+            return _claimed(rows)
     tuning_job_ids = _waiting_tuning_jobs(store, tuning_job)
     if not tuning_job_ids:
         return []
@@ -179,6 +179,11 @@ def claim_training_jobs(store: Store, worker_id: str, count: int, tuning_job: st
             .execution_options(synchronize_session=False)
         )
         return [replace(record, owner=worker_id, owner_expires_at=expires) for record in claimed]
+
+
+def _claimed(rows: Iterable[Sequence[Any]]) -> list[TrainingJob]:
+    """The training jobs of a claim's returned rows, oldest first."""
+    return sorted((TrainingJob.of_columns(row) for row in rows), key=lambda record: record.id)
 
 
 # Running tuning jobs with training jobs that wait for a worker. Built once: idle workers ask often.
@@ -265,9 +270,7 @@ def exchange(
         stops = run_on_driver(session, _STOPPING_FOR_PSYCOPG, {"worker": worker_id}) if look_for_stops else None
     return Exchange(
         written(),
-        sorted((TrainingJob.of_columns(row) for row in claimed.fetchall()), key=lambda job: job.id)
-        if claimed is not None
-        else [],
+        _claimed(claimed.fetchall()) if claimed is not None else [],
         [TrainingJob.of_columns(row) for row in stops.fetchall()] if stops is not None else [],
     )
 
