@@ -89,10 +89,9 @@ class WorkerPoolRunner(Runner):
     def _look(self) -> RunnerEvents:
         """New values and changed records of the watched training jobs, and lost ones marked Failed."""
         events = RunnerEvents()
-        self._looked_at = time.monotonic()
+        now = self._looked_at = time.monotonic()
         if not self.watched:
             return events
-        now = time.monotonic()
         if now - self._last_lost_check >= _LOST_CHECK_SECONDS:
             self._last_lost_check = now
             work.expire_lost(self.store, next(iter(self.watched.values())).tuning_job_id)
