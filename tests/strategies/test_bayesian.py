@@ -465,10 +465,11 @@ def test_an_exploring_pick_next_to_the_incumbent_gives_way_to_the_combination_se
     assert calls
 
 
-def test_only_a_repeated_test_next_to_the_incumbent_gives_way():
-    # A value's first test at the incumbent's place is informative; a second one there is not.
+def test_only_a_repeated_test_gives_way_wherever_it_is():
+    # A value's first test at a place is informative; a second one there is not, next to the incumbent or not.
     model, space, incumbent = _shared_basin_model()
-    first = space.encode({"place": "right", "shift": "q2", "x": 0.31, "y": 0.3})
-    assert not model.tried_near(first, incumbent)
-    assert model.tried_near(space.encode({"place": "left", "shift": "q1", "x": 0.31, "y": 0.3}), incumbent)
-    assert not model.tried_near(space.encode({"place": "left", "shift": "q1", "x": 0.6, "y": 0.3}), incumbent)
+    assert not model.repeats_test(space.encode({"place": "right", "shift": "q2", "x": 0.31, "y": 0.3}))
+    assert model.repeats_test(space.encode({"place": "left", "shift": "q1", "x": 0.31, "y": 0.3}))
+    tested = space.decode(model.evaluated[0])
+    assert model.distance(model.evaluated[:1], incumbent)[0] > 2 * strategy_module._REPEAT  # not next to it
+    assert model.repeats_test(space.encode({**tested, "x": 0.98 * tested["x"]}))
